@@ -1,0 +1,46 @@
+import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { CallerAuthenticator } from './auth/caller-authenticator.service';
+import { CallerGuard } from './auth/caller.guard';
+import type { BrokerConfig } from './config/broker-config';
+import { BrokerConfigModule } from './config/broker-config.module';
+import { HealthController } from './health/health.controller';
+import { BrokerExceptionFilter } from './http/broker-exception.filter';
+import { StoreModule } from './store/store.module';
+import { ProfileResolver } from './token/profile-resolver';
+import { ProofTokenClient } from './token/proof-token.client';
+import { RefreshScheduler } from './token/refresh-scheduler.service';
+import { TokenCache } from './token/token-cache.service';
+import { TokenInfoService } from './token/token-info.service';
+import { TokenRefresher } from './token/token-refresher.service';
+import { TokenController } from './token/token.controller';
+import { TokenService } from './token/token.service';
+
+@Module({})
+export class AppModule {
+  /** Built from an already validated config: `main.ts` loads it, tests pass their own. */
+  static forRoot(config: BrokerConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [BrokerConfigModule.forRoot(config), ScheduleModule.forRoot(), StoreModule.forRoot(config.redisUrl)],
+      controllers: [TokenController, HealthController],
+      providers: [
+        CallerAuthenticator,
+        CallerGuard,
+        ProfileResolver,
+        ProofTokenClient,
+        TokenCache,
+        TokenRefresher,
+        TokenService,
+        TokenInfoService,
+        RefreshScheduler,
+        { provide: APP_FILTER, useClass: BrokerExceptionFilter },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }),
+        },
+      ],
+    };
+  }
+}

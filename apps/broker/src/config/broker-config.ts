@@ -1,0 +1,54 @@
+export const ROLES = ['token:read', 'token:info'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Proof's documented hosts (PROOF_API.md); any other base URL is set explicitly. */
+export const PROOF_ENVIRONMENTS = {
+  production: 'https://api.proof.com',
+  fairfax: 'https://api.fairfax.proof.com',
+} as const;
+export type ProofEnvironment = keyof typeof PROOF_ENVIRONMENTS;
+
+export interface ProfileConfig {
+  readonly name: string;
+  readonly baseUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly scope?: string;
+}
+
+export interface CallerConfig {
+  readonly name: string;
+  /** Lowercase hex SHA-256 of each accepted key: two allow rotation. */
+  readonly keySha256: readonly string[];
+  readonly roles: readonly Role[];
+  /** Profile names, or '*' for every profile. */
+  readonly profiles: readonly string[];
+}
+
+export interface RefreshConfig {
+  /** Fraction of a token's lifetime after which it is refreshed (2/3: 40 min before a 2 h expiry). */
+  readonly refreshAtFraction: number;
+  /** Fraction of the lifetime over which replicas spread their refresh attempts. */
+  readonly jitterFraction: number;
+  /** A token with less than this left is never served. */
+  readonly minTtlMs: number;
+  readonly checkIntervalMs: number;
+  readonly upstreamTimeoutMs: number;
+  readonly lockTtlMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  readonly permanentFailureHoldMs: number;
+  readonly reconcileIntervalMs: number;
+  readonly coldWaitMs: number;
+}
+
+export interface BrokerConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly replicaId: string;
+  readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  readonly redisUrl?: string;
+  readonly profiles: readonly ProfileConfig[];
+  readonly callers: readonly CallerConfig[];
+  readonly refresh: RefreshConfig;
+}

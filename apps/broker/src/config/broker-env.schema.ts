@@ -1,0 +1,45 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+import { PROOF_ENVIRONMENTS } from './broker-config';
+
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+const url = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+
+/**
+ * Every environment variable the broker reads, with its default. This class is the only
+ * place defaults live; `.env.example` mirrors it.
+ */
+export class BrokerEnv {
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  @IsString() HOST = '0.0.0.0';
+  @IsOptional() @IsString() @MinLength(1) BROKER_REPLICA_ID?: string;
+  @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'log';
+
+  @IsOptional() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' }) REDIS_URL?: string;
+
+  @IsIn(Object.keys(PROOF_ENVIRONMENTS)) PROOF_ENVIRONMENT: keyof typeof PROOF_ENVIRONMENTS = 'fairfax';
+  @IsOptional() @IsUrl(url) PROOF_BASE_URL?: string;
+  @IsOptional() @IsString() @MinLength(1) PROOF_CLIENT_ID?: string;
+  @IsOptional() @IsString() @MinLength(1) PROOF_CLIENT_SECRET?: string;
+  @IsOptional() @IsString() @MinLength(1) PROOF_CLIENT_SECRET_FILE?: string;
+  @IsOptional() @IsString() PROOF_SCOPE?: string;
+  @IsOptional() @IsString() @MinLength(1) BROKER_PROFILES_FILE?: string;
+  @IsOptional() @IsString() @MinLength(1) BROKER_CALLERS_FILE?: string;
+
+  @Type(() => Number) @IsNumber() @Min(0.1) @Max(0.95) BROKER_REFRESH_AT_FRACTION = 0.667;
+  @Type(() => Number) @IsNumber() @Min(0) @Max(0.5) BROKER_REFRESH_JITTER_FRACTION = 0.05;
+  @Type(() => Number) @IsInt() @Min(0) BROKER_MIN_TTL_SECONDS = 30;
+  @Type(() => Number) @IsInt() @Min(50) BROKER_CHECK_INTERVAL_MS = 1_000;
+  @Type(() => Number) @IsInt() @Min(100) BROKER_UPSTREAM_TIMEOUT_MS = 10_000;
+  @Type(() => Number) @IsInt() @Min(500) BROKER_LOCK_TTL_MS = 30_000;
+  @Type(() => Number) @IsInt() @Min(10) BROKER_BACKOFF_BASE_MS = 1_000;
+  @Type(() => Number) @IsInt() @Min(100) BROKER_BACKOFF_MAX_MS = 60_000;
+  @Type(() => Number) @IsInt() @Min(1_000) BROKER_PERMANENT_FAILURE_HOLD_MS = 300_000;
+  @Type(() => Number) @IsInt() @Min(100) BROKER_RECONCILE_INTERVAL_MS = 5_000;
+  @Type(() => Number) @IsInt() @Min(100) BROKER_COLD_WAIT_MS = 5_000;
+}
+
+export const BROKER_ENV_KEYS: readonly string[] = [...new Set(Object.keys(new BrokerEnv()).concat([
+  'BROKER_REPLICA_ID', 'REDIS_URL', 'PROOF_BASE_URL', 'PROOF_CLIENT_ID', 'PROOF_CLIENT_SECRET',
+  'PROOF_CLIENT_SECRET_FILE', 'PROOF_SCOPE', 'BROKER_PROFILES_FILE', 'BROKER_CALLERS_FILE',
+]))];

@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { BrokerConfig, CallerConfig, PROOF_ENVIRONMENTS, ProfileConfig } from './broker-config';
+import { BROKER_ENV_KEYS, BrokerEnv } from './broker-env.schema';
+import { CallerSchema } from './caller.schema';
+import { ConfigValidationError } from './config.errors';
+import { ProfileSchema } from './profile.schema';
+import { validateObject } from './validate-object';
+
+type Problems = string[];
+
+function readText(path: string, what: string, problems: Problems): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push(`${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
+}
+
+function readJson(path: string, what: string, problems: Problems): unknown {
+  const text = readText(path, what, problems);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    problems.push(`${what}: ${path} is not valid JSON`);
+    return undefined;
+  }
+}
+
+function secretOf(inline: string | undefined, file: string | undefined, where: string, problems: Problems): string {
+  if (inline && file) problems.push(`${where}: set the client secret or the secret file, not both`);
+  if (file) return readText(file, `${where} secret file`, problems)?.trim() ?? '';
+  if (!inline) problems.push(`${where}: a client secret is required (inline or from a file)`);
+  return inline ?? '';
+}
+
+function envProfile(env: BrokerEnv, problems: Problems): ProfileConfig[] {
+  if (!env.PROOF_CLIENT_ID) {
+    problems.push('PROOF_CLIENT_ID is required (or BROKER_PROFILES_FILE for several profiles)');
+    return [];
+  }
+  const clientSecret = secretOf(env.PROOF_CLIENT_SECRET, env.PROOF_CLIENT_SECRET_FILE, 'PROOF_CLIENT_SECRET', problems);
+  const baseUrl = env.PROOF_BASE_URL ?? PROOF_ENVIRONMENTS[env.PROOF_ENVIRONMENT];
+  return [{ name: 'default', baseUrl, clientId: env.PROOF_CLIENT_ID, clientSecret, scope: env.PROOF_SCOPE || undefined }];
+}
+
+function fileProfiles(path: string, problems: Problems): ProfileConfig[] {
+  const raw = readJson(path, 'BROKER_PROFILES_FILE', problems);
+  const list: unknown = Array.isArray(raw) ? raw : (raw as { profiles?: unknown } | undefined)?.profiles;
+  if (raw !== undefined && (!Array.isArray(list) || list.length === 0)) {
+    problems.push('BROKER_PROFILES_FILE: expected a non-empty array of profiles (or {"profiles": [...]})');
+  }
+  if (!Array.isArray(list)) return [];
+  const seen = new Set<string>();
+  return list.flatMap((entry: unknown, index) => {
+    const where = `BROKER_PROFILES_FILE profiles[${index}]`;
+    const { value, problems: found } = validateObject(ProfileSchema, entry, where);
+    problems.push(...found);
+    if (found.length > 0) return [];
+    if (seen.has(value.name)) problems.push(`${where}: duplicate profile name "${value.name}"`);
+    seen.add(value.name);
+    const clientSecret = secretOf(value.clientSecret, value.clientSecretFile, where, problems);
+    const baseUrl = value.baseUrl ?? PROOF_ENVIRONMENTS[value.environment ?? 'fairfax'];
+    return [{ name: value.name, baseUrl, clientId: value.clientId, clientSecret, scope: value.scope || undefined }];
+  });
+}
+
+function callers(path: string | undefined, profiles: readonly ProfileConfig[], problems: Problems): CallerConfig[] {
+  if (!path) {
+    problems.push('BROKER_CALLERS_FILE is required: without callers nobody could get a token');
+    return [];
+  }
+  const raw = readJson(path, 'BROKER_CALLERS_FILE', problems);
+  const list: unknown = Array.isArray(raw) ? raw : (raw as { callers?: unknown } | undefined)?.callers;
+  if (raw !== undefined && !Array.isArray(list)) problems.push('BROKER_CALLERS_FILE: expected an array of callers');
+  if (!Array.isArray(list)) return [];
+  const known = new Set(profiles.map((profile) => profile.name));
+  const hashes = new Set<string>();
+  return list.flatMap((entry: unknown, index) => {
+    const where = `BROKER_CALLERS_FILE callers[${index}]`;
+    const { value, problems: found } = validateObject(CallerSchema, entry, where);
+    problems.push(...found);
+    if (found.length > 0) return [];
+    for (const name of value.profiles) {
+      if (name !== '*' && !known.has(name)) problems.push(`${where}: unknown profile "${name}"`);
+    }
+    for (const hash of value.keySha256) {
+      if (hashes.has(hash)) problems.push(`${where}: a key hash is used by two callers`);
+      hashes.add(hash);
+    }
+    return [{ name: value.name, keySha256: value.keySha256, roles: value.roles, profiles: value.profiles }];
+  });
+}
+
+/**
+ * Reads the broker's configuration from `env` (and the files it names), validates all of
+ * it, and throws one ConfigValidationError listing every problem. Messages name variables
+ * and paths, never values, so a secret pasted in the wrong place is not echoed.
+ */
+export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
+  const picked = Object.fromEntries(BROKER_ENV_KEYS.filter((key) => source[key] !== undefined && source[key] !== '').map((key) => [key, source[key]]));
+  const { value: env, problems } = validateObject(BrokerEnv, picked, '');
+  if (env.PROOF_CLIENT_ID && env.BROKER_PROFILES_FILE) {
+    problems.push('set either PROOF_CLIENT_ID (one "default" profile) or BROKER_PROFILES_FILE, not both');
+  }
+  const profiles = env.BROKER_PROFILES_FILE ? fileProfiles(env.BROKER_PROFILES_FILE, problems) : envProfile(env, problems);
+  const callerList = callers(env.BROKER_CALLERS_FILE, profiles, problems);
+  // The lock must outlive one whole upstream request (its deadline) with room for a slow
+  // Redis round trip either side, or a healthy holder could lose it mid-refresh.
+  if (env.BROKER_LOCK_TTL_MS < 2 * env.BROKER_UPSTREAM_TIMEOUT_MS) {
+    problems.push('BROKER_LOCK_TTL_MS must be at least twice BROKER_UPSTREAM_TIMEOUT_MS');
+  }
+  if (env.BROKER_BACKOFF_MAX_MS < env.BROKER_BACKOFF_BASE_MS) problems.push('BROKER_BACKOFF_MAX_MS must be >= BROKER_BACKOFF_BASE_MS');
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    replicaId: env.BROKER_REPLICA_ID ?? `${hostname()}-${process.pid}`,
+    logLevel: env.LOG_LEVEL,
+    redisUrl: env.REDIS_URL,
+    profiles,
+    callers: callerList,
+    refresh: {
+      refreshAtFraction: env.BROKER_REFRESH_AT_FRACTION,
+      jitterFraction: env.BROKER_REFRESH_JITTER_FRACTION,
+      minTtlMs: env.BROKER_MIN_TTL_SECONDS * 1000,
+      checkIntervalMs: env.BROKER_CHECK_INTERVAL_MS,
+      upstreamTimeoutMs: env.BROKER_UPSTREAM_TIMEOUT_MS,
+      lockTtlMs: env.BROKER_LOCK_TTL_MS,
+      backoffBaseMs: env.BROKER_BACKOFF_BASE_MS,
+      backoffMaxMs: env.BROKER_BACKOFF_MAX_MS,
+      permanentFailureHoldMs: env.BROKER_PERMANENT_FAILURE_HOLD_MS,
+      reconcileIntervalMs: env.BROKER_RECONCILE_INTERVAL_MS,
+      coldWaitMs: env.BROKER_COLD_WAIT_MS,
+    },
+  };
+}

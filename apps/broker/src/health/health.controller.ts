@@ -1,0 +1,26 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ProfileResolver } from '../token/profile-resolver';
+import { TokenService } from '../token/token.service';
+
+/** Probes for the load balancer and the orchestrator. */
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly profiles: ProfileResolver,
+    private readonly tokens: TokenService,
+  ) {}
+
+  /** The process answers. Never depends on Redis or Proof. */
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** This replica can serve a token for every profile from memory right now. */
+  @Get('ready')
+  ready(): { status: 'ok' } {
+    const missing = this.profiles.all().filter((profile) => !this.tokens.canServe(profile.name));
+    if (missing.length > 0) throw new ServiceUnavailableException(`no servable token for ${missing.length} profile(s)`);
+    return { status: 'ok' };
+  }
+}

@@ -1,0 +1,6 @@
+import { Inject } from '@nestjs/common';
+
+export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
+/** A second connection: a subscribed ioredis client can run no other command. */
+export const REDIS_SUBSCRIBER = Symbol('REDIS_SUBSCRIBER');
+export const InjectRedis = (): PropertyDecorator & ParameterDecorator => Inject(REDIS_CLIENT);

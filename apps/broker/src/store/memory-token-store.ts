@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import type { TokenRecord } from '../token/token-record';
+import { LockLease, RefreshStatus, TokenStore, TokenUpdateListener } from './token-store';
+
+interface Lock {
+  owner: string;
+  expiresAt: number;
+}
+
+/**
+ * The embedded store used without REDIS_URL: the same contract as the Redis store (fenced
+ * lock, compare-and-set writes) inside one process, so a single replica behaves the same.
+ * It is not shared: two replicas on it would each refresh.
+ */
+@Injectable()
+export class MemoryTokenStore extends TokenStore {
+  readonly kind = 'memory';
+  private readonly records = new Map<string, TokenRecord>();
+  private readonly fences = new Map<string, number>();
+  private readonly locks = new Map<string, Lock>();
+  private readonly statuses = new Map<string, RefreshStatus>();
+  private readonly listeners: TokenUpdateListener[] = [];
+
+  read(profile: string): Promise<TokenRecord | undefined> {
+    const record = this.records.get(profile);
+    if (record && record.expiresAt <= Date.now()) this.records.delete(profile);
+    return Promise.resolve(this.records.get(profile));
+  }
+
+  acquireLock(profile: string, ttlMs: number, fenceFloor: number): Promise<LockLease | undefined> {
+    const now = Date.now();
+    const held = this.locks.get(profile);
+    if (held && held.expiresAt > now) return Promise.resolve(undefined);
+    const owner = randomBytes(16).toString('hex');
+    this.locks.set(profile, { owner, expiresAt: now + ttlMs });
+    const fence = Math.max(this.fences.get(profile) ?? 0, this.records.get(profile)?.fence ?? 0, fenceFloor) + 1;
+    this.fences.set(profile, fence);
+    return Promise.resolve({ profile, owner, fence });
+  }
+
+  releaseLock(lease: LockLease): Promise<boolean> {
+    const held = this.locks.get(lease.profile);
+    const ours = held?.owner === lease.owner && held.expiresAt > Date.now();
+    if (ours) this.locks.delete(lease.profile);
+    return Promise.resolve(ours);
+  }
+
+  holdLock(lease: LockLease, ttlMs: number): Promise<boolean> {
+    const held = this.locks.get(lease.profile);
+    const ours = held?.owner === lease.owner && held.expiresAt > Date.now();
+    if (held && ours) held.expiresAt = Date.now() + ttlMs;
+    return Promise.resolve(ours);
+  }
+
+  write(record: TokenRecord): Promise<boolean> {
+    const stored = this.records.get(record.profile)?.fence ?? 0;
+    const counter = this.fences.get(record.profile) ?? 0;
+    if (record.fence <= stored || record.fence < counter) return Promise.resolve(false);
+    this.records.set(record.profile, record);
+    this.fences.set(record.profile, Math.max(counter, record.fence));
+    return Promise.resolve(true);
+  }
+
+  readStatus(profile: string): Promise<RefreshStatus | undefined> {
+    return Promise.resolve(this.statuses.get(profile));
+  }
+
+  writeStatus(profile: string, status: RefreshStatus): Promise<void> {
+    this.statuses.set(profile, status);
+    return Promise.resolve();
+  }
+
+  publish(profile: string, fence: number): Promise<void> {
+    for (const listener of this.listeners) listener(profile, fence);
+    return Promise.resolve();
+  }
+
+  onUpdate(listener: TokenUpdateListener): void {
+    this.listeners.push(listener);
+  }
+}

@@ -1,0 +1,94 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { ACQUIRE_LOCK, HOLD_LOCK, RELEASE_LOCK, WRITE_TOKEN } from '../lock/lock-scripts';
+import { REDIS_CLIENT, REDIS_SUBSCRIBER } from '../redis/redis.tokens';
+import type { TokenRecord } from '../token/token-record';
+import { TOKEN_UPDATES_CHANNEL, tokenKeys } from './token-keys';
+import { LockLease, RefreshStatus, TokenStore, TokenUpdateListener } from './token-store';
+
+interface ScriptedRedis {
+  brokerAcquireLock(lock: string, fence: string, token: string, owner: string, ttlMs: number, floor: number): Promise<number | null>;
+  brokerReleaseLock(lock: string, owner: string): Promise<number>;
+  brokerHoldLock(lock: string, owner: string, ttlMs: number): Promise<number>;
+  brokerWriteToken(token: string, fence: string, fenceValue: number, record: string, ttlMs: number): Promise<number>;
+}
+
+/** The only code that talks to Redis about tokens: records, the fenced lock, status, pub/sub. */
+@Injectable()
+export class RedisTokenStore extends TokenStore implements OnModuleInit {
+  readonly kind = 'redis';
+  private readonly logger = new Logger(RedisTokenStore.name);
+  private readonly listeners: TokenUpdateListener[] = [];
+  private readonly scripts: ScriptedRedis;
+
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+  ) {
+    super();
+    redis.defineCommand('brokerAcquireLock', { numberOfKeys: 3, lua: ACQUIRE_LOCK });
+    redis.defineCommand('brokerReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+    redis.defineCommand('brokerHoldLock', { numberOfKeys: 1, lua: HOLD_LOCK });
+    redis.defineCommand('brokerWriteToken', { numberOfKeys: 2, lua: WRITE_TOKEN });
+    this.scripts = redis as unknown as ScriptedRedis;
+  }
+
+  onModuleInit(): void {
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel !== TOKEN_UPDATES_CHANNEL) return;
+      try {
+        const { profile, fence } = JSON.parse(message) as { profile: string; fence: number };
+        for (const listener of this.listeners) listener(profile, fence);
+      } catch {
+        this.logger.warn('ignored a malformed token update message');
+      }
+    });
+    // Queued by the subscriber connection until it is ready; re-sent by ioredis on reconnect.
+    this.subscriber.subscribe(TOKEN_UPDATES_CHANNEL).catch((error: Error) => this.logger.error(`subscribe failed: ${error.message}`));
+  }
+
+  async read(profile: string): Promise<TokenRecord | undefined> {
+    const json = await this.redis.hget(tokenKeys(profile).token, 'record');
+    return json ? (JSON.parse(json) as TokenRecord) : undefined;
+  }
+
+  async acquireLock(profile: string, ttlMs: number, fenceFloor: number): Promise<LockLease | undefined> {
+    const keys = tokenKeys(profile);
+    const owner = randomBytes(16).toString('hex');
+    const fence = await this.scripts.brokerAcquireLock(keys.lock, keys.fence, keys.token, owner, ttlMs, fenceFloor);
+    return fence === null ? undefined : { profile, owner, fence: Number(fence) };
+  }
+
+  async releaseLock(lease: LockLease): Promise<boolean> {
+    return (await this.scripts.brokerReleaseLock(tokenKeys(lease.profile).lock, lease.owner)) === 1;
+  }
+
+  async holdLock(lease: LockLease, ttlMs: number): Promise<boolean> {
+    return (await this.scripts.brokerHoldLock(tokenKeys(lease.profile).lock, lease.owner, Math.max(1, Math.round(ttlMs)))) === 1;
+  }
+
+  async write(record: TokenRecord): Promise<boolean> {
+    const keys = tokenKeys(record.profile);
+    // The record is useless once expired: let Redis drop it then (at least 1 ms: PEXPIRE 0 deletes).
+    const ttlMs = Math.max(1, Math.ceil(record.expiresAt - Date.now()));
+    return (await this.scripts.brokerWriteToken(keys.token, keys.fence, record.fence, JSON.stringify(record), ttlMs)) === 1;
+  }
+
+  async readStatus(profile: string): Promise<RefreshStatus | undefined> {
+    const json = await this.redis.get(tokenKeys(profile).status);
+    return json ? (JSON.parse(json) as RefreshStatus) : undefined;
+  }
+
+  async writeStatus(profile: string, status: RefreshStatus): Promise<void> {
+    await this.redis.set(tokenKeys(profile).status, JSON.stringify(status));
+  }
+
+  async publish(profile: string, fence: number): Promise<void> {
+    await this.redis.publish(TOKEN_UPDATES_CHANNEL, JSON.stringify({ profile, fence }));
+  }
+
+  onUpdate(listener: TokenUpdateListener): void {
+    this.listeners.push(listener);
+  }
+}

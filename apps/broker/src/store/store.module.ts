@@ -1,0 +1,21 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { RedisModule } from '../redis/redis.module';
+import { MemoryTokenStore } from './memory-token-store';
+import { RedisTokenStore } from './redis-token-store';
+import { TokenStore } from './token-store';
+
+/** Redis when a URL is configured, else the embedded single-replica store. */
+@Module({})
+export class StoreModule {
+  static forRoot(redisUrl: string | undefined): DynamicModule {
+    if (!redisUrl) {
+      return { module: StoreModule, providers: [{ provide: TokenStore, useClass: MemoryTokenStore }], exports: [TokenStore] };
+    }
+    return {
+      module: StoreModule,
+      imports: [RedisModule.forRoot(redisUrl)],
+      providers: [{ provide: TokenStore, useClass: RedisTokenStore }],
+      exports: [TokenStore],
+    };
+  }
+}

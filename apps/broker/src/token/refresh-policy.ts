@@ -1,0 +1,68 @@
+/**
+ * When to refresh and how long to back off: plain functions of time and chance, no I/O,
+ * so they are tested with a fake clock and a fake random source.
+ */
+import type { TokenRecord } from './token-record';
+
+export type Random = () => number;
+
+export interface RefreshTiming {
+  readonly refreshAtFraction: number;
+  readonly jitterFraction: number;
+  readonly minTtlMs: number;
+}
+
+/** Doorkeeper's reuse_access_token hands back the same token until it expires: try again just after. */
+export const REUSED_TOKEN_RETRY_MARGIN_MS = 1_000;
+/** A forced (min_ttl) refresh is refused for a token younger than this share of its lifetime. */
+export const FORCED_REFRESH_MIN_AGE_FRACTION = 0.1;
+/** Upper bound on an upstream Retry-After we honour, so a bogus header cannot park us for days. */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
+
+export const lifetimeOf = (record: Pick<TokenRecord, 'receivedAt' | 'expiresAt'>): number =>
+  Math.max(0, record.expiresAt - record.receivedAt);
+
+export const remainingMs = (record: Pick<TokenRecord, 'expiresAt'>, now: number): number => record.expiresAt - now;
+
+/** A token is served only with at least the floor (and the caller's own minimum) left. */
+export function isServable(record: TokenRecord | undefined, now: number, floorMs: number, callerMinMs = 0): record is TokenRecord {
+  return record !== undefined && remainingMs(record, now) >= Math.max(floorMs, callerMinMs);
+}
+
+/** The shared refresh point of a freshly received token. */
+export function refreshAfterFor(receivedAt: number, expiresAt: number, timing: RefreshTiming, reusedToken: boolean): number {
+  if (reusedToken) return expiresAt + REUSED_TOKEN_RETRY_MARGIN_MS;
+  const lifetime = Math.max(0, expiresAt - receivedAt);
+  // Never later than the serving floor: past it the token is useless to callers.
+  return Math.min(receivedAt + lifetime * timing.refreshAtFraction, expiresAt - timing.minTtlMs);
+}
+
+/**
+ * This replica's own wake-up time for `record`: the shared point minus a random share of
+ * the jitter window, so replicas do not all reach for the lock in the same tick.
+ */
+export function plannedRefreshAt(record: TokenRecord, timing: RefreshTiming, random: Random): number {
+  const jitter = random() * timing.jitterFraction * lifetimeOf(record);
+  return Math.max(record.receivedAt, record.refreshAfter - jitter);
+}
+
+/**
+ * Whether `record` is due for replacement: true from the earliest wake-up any replica can
+ * have (the shared point minus the whole jitter window), and when there is no record.
+ */
+export function isDue(record: TokenRecord | undefined, now: number, timing: RefreshTiming): boolean {
+  return record === undefined || now >= plannedRefreshAt(record, timing, () => 1);
+}
+
+/** Exponential backoff with full jitter (AWS architecture blog), at least the upstream's Retry-After. */
+export function backoffDelayMs(attempt: number, baseMs: number, maxMs: number, random: Random, retryAfterMs?: number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
+  const jittered = Math.floor(random() * ceiling);
+  return retryAfterMs === undefined ? jittered : Math.max(jittered, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
+}
+
+/** A caller's min_ttl may force an early refresh, but not of a token that was just fetched. */
+export function mayForceRefresh(record: TokenRecord | undefined, now: number): boolean {
+  if (record === undefined) return true;
+  return now - record.receivedAt >= lifetimeOf(record) * FORCED_REFRESH_MIN_AGE_FRACTION;
+}

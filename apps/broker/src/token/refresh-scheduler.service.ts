@@ -1,0 +1,81 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { BrokerConfig } from '../config/broker-config';
+import { InjectBrokerConfig } from '../config/broker-config.module';
+import { TokenStore } from '../store/token-store';
+import { ProfileResolver } from './profile-resolver';
+import { isDue } from './refresh-policy';
+import { TokenCache } from './token-cache.service';
+import { TokenRefresher } from './token-refresher.service';
+
+const REFRESH_JOB = 'token-refresh';
+const RECONCILE_JOB = 'token-reconcile';
+
+/**
+ * The scheduled jobs, registered with @nestjs/schedule at the configured intervals. Every
+ * replica runs them; the fenced lock makes one replica do the refresh. The jobs never
+ * throw: failures are logged here and recorded in the shared refresh status.
+ */
+@Injectable()
+export class RefreshScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RefreshScheduler.name);
+  private readonly running = new Set<string>();
+
+  constructor(
+    @InjectBrokerConfig() private readonly config: BrokerConfig,
+    private readonly registry: SchedulerRegistry,
+    private readonly profiles: ProfileResolver,
+    private readonly cache: TokenCache,
+    private readonly store: TokenStore,
+    private readonly refresher: TokenRefresher,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.store.kind === 'memory') {
+      this.logger.warn('REDIS_URL is not set: using the embedded in-memory store. Run ONE replica only; it is not safe to scale out.');
+    }
+    // Pub/sub tells us a fence; the record itself is read from the store.
+    this.store.onUpdate((profile) => void this.reconcile(profile));
+    this.registry.addInterval(REFRESH_JOB, setInterval(() => void this.refreshDue(), this.config.refresh.checkIntervalMs));
+    // Pub/sub drops messages while disconnected: re-read the store now and then.
+    this.registry.addInterval(RECONCILE_JOB, setInterval(() => void this.reconcileAll(), this.config.refresh.reconcileIntervalMs));
+    void this.refreshDue();
+  }
+
+  onApplicationShutdown(): void {
+    for (const name of [REFRESH_JOB, RECONCILE_JOB]) {
+      if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
+    }
+  }
+
+  async refreshDue(): Promise<void> {
+    await Promise.all(this.profiles.all().map((profile) => this.refreshIfDue(profile.name)));
+  }
+
+  private async refreshIfDue(name: string): Promise<void> {
+    const plannedAt = this.cache.plannedAt(name);
+    if ((plannedAt !== undefined && Date.now() < plannedAt) || this.running.has(name)) return;
+    this.running.add(name);
+    try {
+      // After the lock, the stored record decides: a record another replica just wrote is not due.
+      await this.refresher.refresh(this.profiles.require(name), (stored, now) => isDue(stored, now, this.config.refresh));
+    } catch (error) {
+      this.logger.warn(`profile ${name}: scheduled refresh failed: ${(error as Error).message}`);
+    } finally {
+      this.running.delete(name);
+    }
+  }
+
+  private async reconcileAll(): Promise<void> {
+    await Promise.all(this.profiles.all().map((profile) => this.reconcile(profile.name)));
+  }
+
+  private async reconcile(profile: string): Promise<void> {
+    try {
+      const stored = await this.store.read(profile);
+      if (stored) this.cache.offer(stored);
+    } catch (error) {
+      this.logger.debug(`profile ${profile}: reconcile skipped: ${(error as Error).message}`);
+    }
+  }
+}

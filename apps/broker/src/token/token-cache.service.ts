@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import type { BrokerConfig } from '../config/broker-config';
+import { InjectBrokerConfig } from '../config/broker-config.module';
+import { plannedRefreshAt } from './refresh-policy';
+import type { TokenRecord } from './token-record';
+
+interface Entry {
+  readonly record: TokenRecord;
+  /** This replica's own jittered wake-up time for this record. */
+  readonly plannedAt: number;
+}
+
+/**
+ * This replica's copy of each profile's token: the hot path reads only this. A record
+ * replaces the current one only with a higher fence, so pub/sub, reconciliation and our
+ * own writes can arrive in any order.
+ */
+@Injectable()
+export class TokenCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  constructor(@InjectBrokerConfig() private readonly config: BrokerConfig) {}
+
+  get(profile: string): TokenRecord | undefined {
+    return this.entries.get(profile)?.record;
+  }
+
+  plannedAt(profile: string): number | undefined {
+    return this.entries.get(profile)?.plannedAt;
+  }
+
+  /** The highest fence seen for `profile`: the floor for the next lease. */
+  fence(profile: string): number {
+    return this.entries.get(profile)?.record.fence ?? 0;
+  }
+
+  offer(record: TokenRecord): boolean {
+    const current = this.entries.get(record.profile);
+    if (current && current.record.fence >= record.fence) return false;
+    this.entries.set(record.profile, { record, plannedAt: plannedRefreshAt(record, this.config.refresh, Math.random) });
+    const waiting = this.waiters.get(record.profile);
+    this.waiters.delete(record.profile);
+    waiting?.forEach((wake) => wake());
+    return true;
+  }
+
+  /** Resolves on the next accepted record for `profile`, or after `timeoutMs`. */
+  waitForUpdate(profile: string, timeoutMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiters.get(profile) ?? new Set<() => void>();
+      this.waiters.set(profile, set);
+      const wake = () => {
+        clearTimeout(timer);
+        set.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      set.add(wake);
+    });
+  }
+}

@@ -1,0 +1,48 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { BrokerConfig } from '../config/broker-config';
+import { InjectBrokerConfig } from '../config/broker-config.module';
+import { RefreshStatus, TokenStore } from '../store/token-store';
+import { isServable } from './refresh-policy';
+import { TokenCache } from './token-cache.service';
+import { TokenInfoDto } from './token-info.dto';
+
+const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+
+/** Builds /token/info from this replica's memory and the shared refresh status. */
+@Injectable()
+export class TokenInfoService {
+  private lastStatus = new Map<string, RefreshStatus>();
+
+  constructor(
+    @InjectBrokerConfig() private readonly config: BrokerConfig,
+    private readonly cache: TokenCache,
+    private readonly store: TokenStore,
+  ) {}
+
+  async info(profile: string): Promise<TokenInfoDto> {
+    const now = Date.now();
+    const record = this.cache.get(profile);
+    // The shared status may be unreachable (Redis down): fall back to the last one read.
+    const status = (await this.store.readStatus(profile).catch(() => undefined)) ?? this.lastStatus.get(profile);
+    if (status) this.lastStatus.set(profile, status);
+    return {
+      profile,
+      servable: isServable(record, now, this.config.refresh.minTtlMs),
+      expires_at: iso(record?.expiresAt),
+      expires_in: record ? Math.max(0, Math.floor((record.expiresAt - now) / 1000)) : null,
+      created_at: record ? iso(record.createdAt * 1000) : null,
+      clock_skew_seconds: record ? Math.round(record.createdAt - record.receivedAt / 1000) : null,
+      scope: record?.scope ?? null,
+      fence: record?.fence ?? null,
+      fingerprint: record ? createHash('sha256').update(record.accessToken).digest('hex').slice(0, 12) : null,
+      last_refresh: status
+        ? { at: new Date(status.lastAttemptAt).toISOString(), replica: status.lastAttemptBy, outcome: status.lastOutcome, error: status.lastError ?? null }
+        : null,
+      next_refresh_at: iso(this.cache.plannedAt(profile)),
+      next_attempt_not_before: iso(status?.nextAttemptAt !== undefined && status.nextAttemptAt > now ? status.nextAttemptAt : undefined),
+      consecutive_failures: status?.consecutiveFailures ?? 0,
+      store: this.store.kind,
+    };
+  }
+}

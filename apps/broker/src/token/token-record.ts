@@ -1,0 +1,17 @@
+/** A Proof token as the broker stores it (per profile). Times are Unix milliseconds on our clock. */
+export interface TokenRecord {
+  readonly profile: string;
+  readonly accessToken: string;
+  readonly tokenType: string;
+  readonly scope: string;
+  /** Upstream `created_at` (Unix seconds, Proof's clock): reported, never used for expiry. */
+  readonly createdAt: number;
+  readonly receivedAt: number;
+  /** `receivedAt + expires_in`: `expires_in` is seconds remaining, so network delay only shortens it. */
+  readonly expiresAt: number;
+  /** Fence of the lock lease that wrote this record: strictly increasing per profile. */
+  readonly fence: number;
+  readonly refreshedBy: string;
+  /** When replicas should start trying to replace it (shared, so every replica agrees). */
+  readonly refreshAfter: number;
+}

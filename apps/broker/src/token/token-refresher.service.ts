@@ -1,0 +1,109 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { BrokerConfig, ProfileConfig } from '../config/broker-config';
+import { InjectBrokerConfig } from '../config/broker-config.module';
+import { HeldLock, withLock } from '../lock/with-lock';
+import { RefreshStatus, TokenStore } from '../store/token-store';
+import { ProofTokenClient, UpstreamToken } from './proof-token.client';
+import { backoffDelayMs, refreshAfterFor } from './refresh-policy';
+import { TokenCache } from './token-cache.service';
+import type { TokenRecord } from './token-record';
+import { UpstreamTokenError } from './upstream-token.error';
+
+export type RefreshResult = 'refreshed' | 'reused' | 'not_needed' | 'busy' | 'transient_failure' | 'permanent_failure' | 'stale_write';
+
+/** Decides, after taking the lock and re-reading the store, whether the stored token still needs replacing. */
+export type NeedsRefresh = (stored: TokenRecord | undefined, now: number) => boolean;
+
+/** Replaces a profile's token under the fenced lock: at most one replica talks to Proof at a time. */
+@Injectable()
+export class TokenRefresher {
+  private readonly logger = new Logger(TokenRefresher.name);
+
+  constructor(
+    @InjectBrokerConfig() private readonly config: BrokerConfig,
+    private readonly store: TokenStore,
+    private readonly cache: TokenCache,
+    private readonly client: ProofTokenClient,
+  ) {}
+
+  async refresh(profile: ProfileConfig, needsRefresh: NeedsRefresh): Promise<RefreshResult> {
+    const { lockTtlMs } = this.config.refresh;
+    const result = await withLock(this.store, profile.name, lockTtlMs, this.cache.fence(profile.name), async (lock) => {
+      // Another replica may have refreshed between our decision and the lock: re-read.
+      const stored = await this.store.read(profile.name);
+      if (stored) this.cache.offer(stored);
+      if (!needsRefresh(stored, Date.now())) return 'not_needed' as const;
+      return this.fetchAndWrite(profile, lock, stored);
+    });
+    return result.acquired ? result.value : 'busy';
+  }
+
+  private async fetchAndWrite(profile: ProfileConfig, lock: HeldLock, stored: TokenRecord | undefined): Promise<RefreshResult> {
+    let upstream: UpstreamToken;
+    try {
+      upstream = await this.client.requestToken(profile, this.config.refresh.upstreamTimeoutMs);
+    } catch (error) {
+      return this.recordFailure(profile, lock, error);
+    }
+    // Under Doorkeeper's reuse_access_token the same token comes back: not a new token.
+    const reused = upstream.accessToken === (stored ?? this.cache.get(profile.name))?.accessToken;
+    const expiresAt = upstream.receivedAt + upstream.expiresInSeconds * 1000;
+    const record: TokenRecord = {
+      profile: profile.name,
+      accessToken: upstream.accessToken,
+      tokenType: upstream.tokenType,
+      scope: upstream.scope,
+      createdAt: upstream.createdAt,
+      receivedAt: upstream.receivedAt,
+      expiresAt,
+      fence: lock.fence,
+      refreshedBy: this.config.replicaId,
+      refreshAfter: refreshAfterFor(upstream.receivedAt, expiresAt, this.config.refresh, reused),
+    };
+    if (!(await this.store.write(record))) {
+      this.logger.warn(`profile ${profile.name}: write with fence ${lock.fence} rejected, a newer lease exists`);
+      await this.writeStatus(profile.name, { outcome: 'stale_write', failures: 0 });
+      return 'stale_write';
+    }
+    this.cache.offer(record);
+    await this.store.publish(profile.name, record.fence).catch(() => undefined);
+    const outcome = reused ? 'reused' : 'refreshed';
+    await this.writeStatus(profile.name, { outcome, failures: 0 });
+    this.logger.log(`profile ${profile.name}: ${outcome} token, fence ${record.fence}, expires in ${upstream.expiresInSeconds}s`);
+    return outcome;
+  }
+
+  private async recordFailure(profile: ProfileConfig, lock: HeldLock, error: unknown): Promise<RefreshResult> {
+    const failure = error instanceof UpstreamTokenError ? error : new UpstreamTokenError('transient', 'unexpected', undefined, undefined, { cause: error });
+    const previous = await this.store.readStatus(profile.name).catch(() => undefined);
+    const failures = (previous?.consecutiveFailures ?? 0) + 1;
+    const { backoffBaseMs, backoffMaxMs, permanentFailureHoldMs } = this.config.refresh;
+    const delayMs =
+      failure.kind === 'permanent'
+        ? permanentFailureHoldMs
+        : Math.max(backoffBaseMs / 2, backoffDelayMs(failures - 1, backoffBaseMs, backoffMaxMs, Math.random, failure.retryAfterMs));
+    // Keeping the lock for the backoff makes it shared: no replica retries before it ends.
+    lock.holdFor(delayMs);
+    const outcome = failure.kind === 'permanent' ? 'permanent_failure' : 'transient_failure';
+    await this.writeStatus(profile.name, { outcome, failures, error: failure.code, nextAttemptAt: Date.now() + delayMs });
+    const log = `profile ${profile.name}: ${failure.message}; attempt ${failures}, next in ${Math.round(delayMs)} ms`;
+    if (failure.kind === 'permanent') this.logger.error(`${log}. Permanent: check the client credentials and scope`);
+    else this.logger.warn(log);
+    return outcome;
+  }
+
+  private async writeStatus(
+    profile: string,
+    s: { outcome: RefreshStatus['lastOutcome']; failures: number; error?: string; nextAttemptAt?: number },
+  ): Promise<void> {
+    const status: RefreshStatus = {
+      lastAttemptAt: Date.now(),
+      lastAttemptBy: this.config.replicaId,
+      lastOutcome: s.outcome,
+      lastError: s.error,
+      consecutiveFailures: s.failures,
+      nextAttemptAt: s.nextAttemptAt,
+    };
+    await this.store.writeStatus(profile, status).catch(() => undefined);
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import type { BrokerConfig } from '../config/broker-config';
+import { InjectBrokerConfig } from '../config/broker-config.module';
+import { MinTtlUnsatisfiableError, TokenUnavailableError } from '../http/broker.errors';
+import { TokenStore } from '../store/token-store';
+import { ProfileResolver } from './profile-resolver';
+import { isServable, mayForceRefresh } from './refresh-policy';
+import { TokenCache } from './token-cache.service';
+import type { TokenRecord } from './token-record';
+import { TokenRefresher } from './token-refresher.service';
+
+/** How often a waiting caller re-reads the store, in case a pub/sub message was lost. */
+const COLD_POLL_MS = 250;
+
+/**
+ * Serves tokens. The hot path is a memory read; only when nothing servable is in memory
+ * does a request touch Redis, and then all concurrent callers of a profile share one
+ * single-flight wait (and at most one refresh under the lock).
+ */
+@Injectable()
+export class TokenService {
+  private readonly inFlight = new Map<string, Promise<TokenRecord>>();
+
+  constructor(
+    @InjectBrokerConfig() private readonly config: BrokerConfig,
+    private readonly profiles: ProfileResolver,
+    private readonly cache: TokenCache,
+    private readonly store: TokenStore,
+    private readonly refresher: TokenRefresher,
+  ) {}
+
+  canServe(profile: string): boolean {
+    return isServable(this.cache.get(profile), Date.now(), this.config.refresh.minTtlMs);
+  }
+
+  getToken(profile: string, minTtlMs = 0): TokenRecord | Promise<TokenRecord> {
+    const record = this.cache.get(profile);
+    if (isServable(record, Date.now(), this.config.refresh.minTtlMs, minTtlMs)) return record;
+    const key = `${profile}/${minTtlMs}`;
+    let flight = this.inFlight.get(key);
+    if (!flight) {
+      flight = this.obtain(profile, minTtlMs).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, flight);
+    }
+    return flight;
+  }
+
+  private async obtain(profileName: string, minTtlMs: number): Promise<TokenRecord> {
+    const profile = this.profiles.require(profileName);
+    const { minTtlMs: floorMs, coldWaitMs } = this.config.refresh;
+    const deadline = Date.now() + coldWaitMs;
+    const servable = (record: TokenRecord | undefined, now: number) => isServable(record, now, floorMs, minTtlMs);
+    for (;;) {
+      const stored = await this.store.read(profileName).catch(() => undefined);
+      if (stored) this.cache.offer(stored);
+      const current = this.cache.get(profileName);
+      if (servable(current, Date.now())) return current as TokenRecord;
+      if (minTtlMs > 0 && !mayForceRefresh(current, Date.now())) throw new MinTtlUnsatisfiableError(this.retryAfterSeconds());
+      const result = await this.refresher
+        .refresh(profile, (s, now) => !servable(s, now) && (minTtlMs === 0 || mayForceRefresh(s, now)))
+        .catch(() => 'transient_failure' as const);
+      const after = this.cache.get(profileName);
+      if (servable(after, Date.now())) return after as TokenRecord;
+      if (result === 'permanent_failure') throw new TokenUnavailableError(this.retryAfterSeconds());
+      const left = deadline - Date.now();
+      if (left <= 0) throw new TokenUnavailableError(this.retryAfterSeconds());
+      // Woken early by pub/sub when the replica holding the lock publishes its token.
+      await this.cache.waitForUpdate(profileName, Math.min(COLD_POLL_MS, left));
+    }
+  }
+
+  private retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(this.config.refresh.checkIntervalMs / 1000));
+  }
+}

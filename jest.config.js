@@ -1,0 +1,29 @@
+// Nest 12 packages are ESM-only. Node 20 loads them from our CommonJS build through
+// require(esm), but Jest's own module loader only does that on Node >= 24.9, so the
+// tests compile those packages to CommonJS with SWC (cached after the first run).
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+      keepClassNames: true,
+    },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  },
+];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  rootDir: '.',
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+  testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
+  transform: { '^.+\\.(t|j)s$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+  moduleNameMapper: {
+    '^@app/proof-contract(|/.*)$': '<rootDir>/libs/proof-contract/src$1',
+  },
+};

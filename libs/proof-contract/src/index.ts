@@ -1,0 +1,3 @@
+export * from './oauth-error';
+export * from './proof-paths';
+export * from './token-response';

@@ -1,0 +1,124 @@
+import calculateSlot from 'cluster-key-slot';
+import Redis from 'ioredis';
+import { withLock } from '../../apps/broker/src/lock/with-lock';
+import { tokenKeys } from '../../apps/broker/src/store/token-keys';
+import { RedisTokenStore } from '../../apps/broker/src/store/redis-token-store';
+import { redisOptions } from '../../apps/broker/src/redis/redis-options';
+import { startRedis, TestRedis } from '../support/redis-server';
+import { makeRecord } from '../support/token-records';
+import { sleep, waitUntil } from '../support/wait';
+
+describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real redis-server', () => {
+  let redis: TestRedis;
+  let client: Redis;
+  let subscriber: Redis;
+  let store: RedisTokenStore;
+  let profile = 'p0';
+  let n = 0;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url, { ...redisOptions('test'), enableOfflineQueue: true });
+    subscriber = new Redis(redis.url, { ...redisOptions('test-sub'), enableOfflineQueue: true });
+    store = new RedisTokenStore(client, subscriber);
+    store.onModuleInit();
+  });
+  beforeEach(() => {
+    profile = `p${++n}`;
+  });
+  afterAll(async () => {
+    await Promise.all([client.quit(), subscriber.quit()]);
+    await redis.stop();
+  });
+
+  it('hands the lock to one owner at a time, with increasing fences', async () => {
+    const first = await store.acquireLock(profile, 10_000, 0);
+    expect(first?.fence).toBe(1);
+    expect(await store.acquireLock(profile, 10_000, 0)).toBeUndefined();
+    expect(await store.releaseLock(first!)).toBe(true);
+    const second = await store.acquireLock(profile, 10_000, 0);
+    expect(second?.fence).toBe(2);
+  });
+
+  it('releases only for the owner (compare-and-delete)', async () => {
+    const lease = await store.acquireLock(profile, 10_000, 0);
+    expect(await store.releaseLock({ ...lease!, owner: 'someone-else' })).toBe(false);
+    expect(await redis.client().exists(tokenKeys(profile).lock)).toBe(1);
+    expect(await store.releaseLock(lease!)).toBe(true);
+    expect(await store.releaseLock(lease!)).toBe(false);
+  });
+
+  it('lets the lock expire after its TTL, and a late release does not free the next owner', async () => {
+    const stale = await store.acquireLock(profile, 200, 0);
+    await sleep(400);
+    const next = await store.acquireLock(profile, 10_000, 0);
+    expect(next?.fence).toBe(stale!.fence + 1);
+    expect(await store.releaseLock(stale!)).toBe(false);
+    expect(await store.acquireLock(profile, 10_000, 0)).toBeUndefined();
+  });
+
+  it('rejects a write whose fence is at or below the stored one (stale writer, replay)', async () => {
+    const a = await store.acquireLock(profile, 10_000, 0);
+    await store.releaseLock(a!);
+    const b = await store.acquireLock(profile, 10_000, 0);
+    expect(await store.write(makeRecord(profile, b!.fence))).toBe(true);
+    expect(await store.write(makeRecord(profile, a!.fence, { accessToken: 'stale' }))).toBe(false);
+    expect(await store.write(makeRecord(profile, b!.fence, { accessToken: 'replayed' }))).toBe(false);
+    expect((await store.read(profile))?.accessToken).toBe(`token-${profile}-${b!.fence}`);
+  });
+
+  it('rejects a write from a holder whose lock expired once a newer lease was handed out', async () => {
+    const paused = await store.acquireLock(profile, 150, 0);
+    await sleep(300);
+    const newer = await store.acquireLock(profile, 10_000, 0);
+    // The paused holder wakes up before the newer one has written anything.
+    expect(await store.write(makeRecord(profile, paused!.fence))).toBe(false);
+    expect(await store.write(makeRecord(profile, newer!.fence))).toBe(true);
+    expect((await store.read(profile))?.fence).toBe(newer!.fence);
+  });
+
+  it('hands out fences above the stored record and the caller floor after the counter is lost (FLUSHALL)', async () => {
+    const lease = await store.acquireLock(profile, 10_000, 0);
+    await store.write(makeRecord(profile, lease!.fence));
+    await store.releaseLock(lease!);
+    await redis.client().del(tokenKeys(profile).fence);
+    expect((await store.acquireLock(profile, 100, 0))?.fence).toBe(lease!.fence + 1);
+    await redis.client().flushall();
+    // Nothing left in Redis: the replica's memory (fence floor 41) keeps the fence rising.
+    const after = await store.acquireLock(profile, 10_000, 41);
+    expect(after?.fence).toBe(42);
+    expect(await store.write(makeRecord(profile, 42))).toBe(true);
+  });
+
+  it('keeps the lock for a backoff period when asked, only for the owner', async () => {
+    const result = await withLock(store, profile, 5_000, 0, async (lock) => {
+      lock.holdFor(60_000);
+      return lock.fence;
+    });
+    expect(result).toEqual({ acquired: true, value: 1 });
+    const ttl = await redis.client().pttl(tokenKeys(profile).lock);
+    expect(ttl).toBeGreaterThan(30_000);
+    expect(await withLock(store, profile, 5_000, 0, () => Promise.resolve('ran'))).toEqual({ acquired: false });
+  });
+
+  it('releases the lock when the work throws', async () => {
+    await expect(withLock(store, profile, 5_000, 0, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await redis.client().exists(tokenKeys(profile).lock)).toBe(0);
+  });
+
+  it('expires the record with the token, and keeps every key of a profile in one cluster slot', async () => {
+    await store.write(makeRecord(profile, 1, {}, 1_000));
+    expect(await redis.client().pttl(tokenKeys(profile).token)).toBeLessThanOrEqual(1_000);
+    const slots = Object.values(tokenKeys(profile)).map((key) => calculateSlot(key));
+    expect(new Set(slots).size).toBe(1);
+    expect(calculateSlot(tokenKeys(`${profile}x`).token)).not.toBe(slots[0]);
+  });
+
+  it('publishes updates (profile and fence only) to every subscriber', async () => {
+    const seen: Array<[string, number]> = [];
+    store.onUpdate((p, fence) => seen.push([p, fence]));
+    await waitUntil('subscription', async () => (await redis.client().pubsub('NUMSUB', 'broker:token-updates'))[1] === 1);
+    await store.publish(profile, 7);
+    await waitUntil('message delivery', () => seen.some(([p, f]) => p === profile && f === 7));
+  });
+});
