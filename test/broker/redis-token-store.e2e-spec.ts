@@ -91,9 +91,9 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
   });
 
   it('keeps the lock for a backoff period when asked, only for the owner', async () => {
-    const result = await withLock(store, profile, 5_000, 0, async (lock) => {
+    const result = await withLock(store, profile, 5_000, 0, (lock) => {
       lock.holdFor(60_000);
-      return lock.fence;
+      return Promise.resolve(lock.fence);
     });
     expect(result).toEqual({ acquired: true, value: 1 });
     const ttl = await redis.client().pttl(tokenKeys(profile).lock);
@@ -117,7 +117,10 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
   it('publishes updates (profile and fence only) to every subscriber', async () => {
     const seen: Array<[string, number]> = [];
     store.onUpdate((p, fence) => seen.push([p, fence]));
-    await waitUntil('subscription', async () => (await redis.client().pubsub('NUMSUB', 'broker:token-updates'))[1] === 1);
+    await waitUntil(
+      'subscription',
+      async () => (await redis.client().pubsub('NUMSUB', 'broker:token-updates'))[1] === 1,
+    );
     await store.publish(profile, 7);
     await waitUntil('message delivery', () => seen.some(([p, f]) => p === profile && f === 7));
   });

@@ -48,7 +48,14 @@ export async function startRedis(): Promise<TestRedis> {
   if (external) {
     const port = Number(new URL(external).port || 6379);
     const unsupported = () => Promise.reject(new Error('kill/restart need a private redis-server; unset REDIS_URL'));
-    return { url: external, port, client: client(external), kill: unsupported, restart: unsupported, stop: async () => void (await closeClients()) };
+    return {
+      url: external,
+      port,
+      client: client(external),
+      kill: unsupported,
+      restart: unsupported,
+      stop: async () => void (await closeClients()),
+    };
   }
 
   assertRedisInstalled();
@@ -58,7 +65,16 @@ export async function startRedis(): Promise<TestRedis> {
   let server: ManagedProcess | undefined;
   const launch = async () => {
     server = startProcess('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
     ]);
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);

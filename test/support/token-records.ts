@@ -1,7 +1,12 @@
 import type { TokenRecord } from '../../apps/broker/src/token/token-record';
 
 /** A plausible stored record for `profile` with `fence`, valid for `lifetimeMs` from now. */
-export function makeRecord(profile: string, fence: number, overrides: Partial<TokenRecord> = {}, lifetimeMs = 60_000): TokenRecord {
+export function makeRecord(
+  profile: string,
+  fence: number,
+  overrides: Partial<TokenRecord> = {},
+  lifetimeMs = 60_000,
+): TokenRecord {
   const receivedAt = Date.now();
   return {
     profile,

@@ -7,8 +7,11 @@ import type { BrokerConfig } from './config/broker-config';
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Creates (not yet listening) the broker app on Fastify; shared by main.ts and the tests. */
-export async function createBrokerApp(config: BrokerConfig, options: { logger?: false } = {}): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: 16 * 1024, maxParamLength: 200 });
+export async function createBrokerApp(
+  config: BrokerConfig,
+  options: { logger?: false } = {},
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: 16 * 1024 });
   const logger = options.logger ?? LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { logger });
   app.enableShutdownHooks();

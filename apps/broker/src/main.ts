@@ -8,12 +8,17 @@ async function bootstrap(): Promise<void> {
   const config = loadBrokerConfig(process.env);
   const app = await createBrokerApp(config);
   await app.listen(config.port, config.host);
-  new Logger('Bootstrap').log(`token broker ${config.replicaId} listening on ${await app.getUrl()} (store: ${config.redisUrl ? 'redis' : 'memory'})`);
+  new Logger('Bootstrap').log(
+    `token broker ${config.replicaId} listening on ${await app.getUrl()} (store: ${config.redisUrl ? 'redis' : 'memory'})`,
+  );
 }
 
 bootstrap().catch((error: unknown) => {
   // Config problems are listed one per line; anything else is reported by name only.
-  const message = error instanceof ConfigValidationError ? error.message : `boot failed: ${(error as Error).name}: ${(error as Error).message}`;
+  const message =
+    error instanceof ConfigValidationError
+      ? error.message
+      : `boot failed: ${(error as Error).name}: ${(error as Error).message}`;
   process.stderr.write(`${message}\n`);
   process.exit(1);
 });

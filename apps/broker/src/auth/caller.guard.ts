@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { InvalidRequestError } from '../http/broker.errors';
 import { ProfileResolver } from '../token/profile-resolver';
 import type { Caller } from './caller';
 import { CallerAuthenticator } from './caller-authenticator.service';
@@ -23,7 +24,10 @@ export class CallerGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const caller = this.authenticator.authenticate(request.headers.authorization);
     const query = request.query as Record<string, unknown>;
-    const requested = typeof query.profile === 'string' ? query.profile : undefined;
+    if (query.profile !== undefined && typeof query.profile !== 'string') {
+      throw new InvalidRequestError('profile must be given once');
+    }
+    const requested = query.profile;
     const profile = this.profiles.nameFor(requested);
     this.authenticator.authorize(caller, role, profile);
     this.profiles.require(profile);

@@ -9,6 +9,10 @@ export const InjectBrokerConfig = (): PropertyDecorator & ParameterDecorator => 
 @Module({})
 export class BrokerConfigModule {
   static forRoot(config: BrokerConfig): DynamicModule {
-    return { module: BrokerConfigModule, providers: [{ provide: BROKER_CONFIG, useValue: config }], exports: [BROKER_CONFIG] };
+    return {
+      module: BrokerConfigModule,
+      providers: [{ provide: BROKER_CONFIG, useValue: config }],
+      exports: [BROKER_CONFIG],
+    };
   }
 }

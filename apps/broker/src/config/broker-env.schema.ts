@@ -15,7 +15,9 @@ export class BrokerEnv {
   @IsOptional() @IsString() @MinLength(1) BROKER_REPLICA_ID?: string;
   @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'log';
 
-  @IsOptional() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' }) REDIS_URL?: string;
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
 
   @IsIn(Object.keys(PROOF_ENVIRONMENTS)) PROOF_ENVIRONMENT: keyof typeof PROOF_ENVIRONMENTS = 'fairfax';
   @IsOptional() @IsUrl(url) PROOF_BASE_URL?: string;
@@ -39,7 +41,18 @@ export class BrokerEnv {
   @Type(() => Number) @IsInt() @Min(100) BROKER_COLD_WAIT_MS = 5_000;
 }
 
-export const BROKER_ENV_KEYS: readonly string[] = [...new Set(Object.keys(new BrokerEnv()).concat([
-  'BROKER_REPLICA_ID', 'REDIS_URL', 'PROOF_BASE_URL', 'PROOF_CLIENT_ID', 'PROOF_CLIENT_SECRET',
-  'PROOF_CLIENT_SECRET_FILE', 'PROOF_SCOPE', 'BROKER_PROFILES_FILE', 'BROKER_CALLERS_FILE',
-]))];
+export const BROKER_ENV_KEYS: readonly string[] = [
+  ...new Set(
+    Object.keys(new BrokerEnv()).concat([
+      'BROKER_REPLICA_ID',
+      'REDIS_URL',
+      'PROOF_BASE_URL',
+      'PROOF_CLIENT_ID',
+      'PROOF_CLIENT_SECRET',
+      'PROOF_CLIENT_SECRET_FILE',
+      'PROOF_SCOPE',
+      'BROKER_PROFILES_FILE',
+      'BROKER_CALLERS_FILE',
+    ]),
+  ),
+];

@@ -5,7 +5,9 @@ import { ROLES, Role } from './broker-config';
 export class CallerSchema {
   @IsString() @MinLength(1) name!: string;
 
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(2)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(2)
   @Matches(/^[0-9a-f]{64}$/, { each: true, message: 'keySha256 entries must be 64 lowercase hex characters' })
   keySha256!: string[];
 

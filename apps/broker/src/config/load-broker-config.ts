@@ -43,7 +43,9 @@ function envProfile(env: BrokerEnv, problems: Problems): ProfileConfig[] {
   }
   const clientSecret = secretOf(env.PROOF_CLIENT_SECRET, env.PROOF_CLIENT_SECRET_FILE, 'PROOF_CLIENT_SECRET', problems);
   const baseUrl = env.PROOF_BASE_URL ?? PROOF_ENVIRONMENTS[env.PROOF_ENVIRONMENT];
-  return [{ name: 'default', baseUrl, clientId: env.PROOF_CLIENT_ID, clientSecret, scope: env.PROOF_SCOPE || undefined }];
+  return [
+    { name: 'default', baseUrl, clientId: env.PROOF_CLIENT_ID, clientSecret, scope: env.PROOF_SCOPE || undefined },
+  ];
 }
 
 function fileProfiles(path: string, problems: Problems): ProfileConfig[] {
@@ -100,19 +102,24 @@ function callers(path: string | undefined, profiles: readonly ProfileConfig[], p
  * and paths, never values, so a secret pasted in the wrong place is not echoed.
  */
 export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
-  const picked = Object.fromEntries(BROKER_ENV_KEYS.filter((key) => source[key] !== undefined && source[key] !== '').map((key) => [key, source[key]]));
+  const picked = Object.fromEntries(
+    BROKER_ENV_KEYS.filter((key) => source[key] !== undefined && source[key] !== '').map((key) => [key, source[key]]),
+  );
   const { value: env, problems } = validateObject(BrokerEnv, picked, '');
   if (env.PROOF_CLIENT_ID && env.BROKER_PROFILES_FILE) {
     problems.push('set either PROOF_CLIENT_ID (one "default" profile) or BROKER_PROFILES_FILE, not both');
   }
-  const profiles = env.BROKER_PROFILES_FILE ? fileProfiles(env.BROKER_PROFILES_FILE, problems) : envProfile(env, problems);
+  const profiles = env.BROKER_PROFILES_FILE
+    ? fileProfiles(env.BROKER_PROFILES_FILE, problems)
+    : envProfile(env, problems);
   const callerList = callers(env.BROKER_CALLERS_FILE, profiles, problems);
   // The lock must outlive one whole upstream request (its deadline) with room for a slow
   // Redis round trip either side, or a healthy holder could lose it mid-refresh.
   if (env.BROKER_LOCK_TTL_MS < 2 * env.BROKER_UPSTREAM_TIMEOUT_MS) {
     problems.push('BROKER_LOCK_TTL_MS must be at least twice BROKER_UPSTREAM_TIMEOUT_MS');
   }
-  if (env.BROKER_BACKOFF_MAX_MS < env.BROKER_BACKOFF_BASE_MS) problems.push('BROKER_BACKOFF_MAX_MS must be >= BROKER_BACKOFF_BASE_MS');
+  if (env.BROKER_BACKOFF_MAX_MS < env.BROKER_BACKOFF_BASE_MS)
+    problems.push('BROKER_BACKOFF_MAX_MS must be >= BROKER_BACKOFF_BASE_MS');
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return {
     port: env.PORT,

@@ -12,10 +12,14 @@ function flatten(errors: ValidationError[], prefix: string): string[] {
 }
 
 /** Transforms and validates `plain` into `cls`, returning every problem prefixed with `where`. */
-export function validateObject<T extends object>(cls: Constructor<T>, plain: unknown, where: string): { value: T; problems: string[] } {
+export function validateObject<T extends object>(
+  cls: Constructor<T>,
+  plain: unknown,
+  where: string,
+): { value: T; problems: string[] } {
   const value = plainToInstance(cls, plain ?? {}, { exposeDefaultValues: true });
-  const problems = flatten(validateSync(value, { whitelist: true, forbidNonWhitelisted: true }), '').map(
-    (problem) => (where ? `${where}: ${problem}` : problem),
+  const problems = flatten(validateSync(value, { whitelist: true, forbidNonWhitelisted: true }), '').map((problem) =>
+    where ? `${where}: ${problem}` : problem,
   );
   return { value, problems };
 }

@@ -50,7 +50,8 @@ export class BrokerExceptionFilter implements ExceptionFilter {
   /** Validation messages name the parameter and the rule, never the value sent. */
   private publicMessage(exception: HttpException): string {
     const response = exception.getResponse();
-    const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+    const message =
+      typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
     if (Array.isArray(message)) return message.map(String).join('; ');
     return typeof message === 'string' ? message : exception.message;
   }

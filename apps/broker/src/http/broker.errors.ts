@@ -55,6 +55,13 @@ export class MinTtlUnsatisfiableError extends BrokerError {
   readonly status = 503;
   readonly code = 'min_ttl_unsatisfiable';
   constructor(override readonly retryAfterSeconds: number) {
-    super('No token with the requested min_ttl is available; the current token was refreshed too recently to force another');
+    super(
+      'No token with the requested min_ttl is available; the current token was refreshed too recently to force another',
+    );
   }
+}
+
+export class InvalidRequestError extends BrokerError {
+  readonly status = 400;
+  readonly code = 'invalid_request';
 }

@@ -8,7 +8,14 @@ import { TOKEN_UPDATES_CHANNEL, tokenKeys } from './token-keys';
 import { LockLease, RefreshStatus, TokenStore, TokenUpdateListener } from './token-store';
 
 interface ScriptedRedis {
-  brokerAcquireLock(lock: string, fence: string, token: string, owner: string, ttlMs: number, floor: number): Promise<number | null>;
+  brokerAcquireLock(
+    lock: string,
+    fence: string,
+    token: string,
+    owner: string,
+    ttlMs: number,
+    floor: number,
+  ): Promise<number | null>;
   brokerReleaseLock(lock: string, owner: string): Promise<number>;
   brokerHoldLock(lock: string, owner: string, ttlMs: number): Promise<number>;
   brokerWriteToken(token: string, fence: string, fenceValue: number, record: string, ttlMs: number): Promise<number>;
@@ -45,7 +52,9 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
       }
     });
     // Queued by the subscriber connection until it is ready; re-sent by ioredis on reconnect.
-    this.subscriber.subscribe(TOKEN_UPDATES_CHANNEL).catch((error: Error) => this.logger.error(`subscribe failed: ${error.message}`));
+    this.subscriber
+      .subscribe(TOKEN_UPDATES_CHANNEL)
+      .catch((error: Error) => this.logger.error(`subscribe failed: ${error.message}`));
   }
 
   async read(profile: string): Promise<TokenRecord | undefined> {
@@ -65,14 +74,22 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   }
 
   async holdLock(lease: LockLease, ttlMs: number): Promise<boolean> {
-    return (await this.scripts.brokerHoldLock(tokenKeys(lease.profile).lock, lease.owner, Math.max(1, Math.round(ttlMs)))) === 1;
+    return (
+      (await this.scripts.brokerHoldLock(
+        tokenKeys(lease.profile).lock,
+        lease.owner,
+        Math.max(1, Math.round(ttlMs)),
+      )) === 1
+    );
   }
 
   async write(record: TokenRecord): Promise<boolean> {
     const keys = tokenKeys(record.profile);
     // The record is useless once expired: let Redis drop it then (at least 1 ms: PEXPIRE 0 deletes).
     const ttlMs = Math.max(1, Math.ceil(record.expiresAt - Date.now()));
-    return (await this.scripts.brokerWriteToken(keys.token, keys.fence, record.fence, JSON.stringify(record), ttlMs)) === 1;
+    return (
+      (await this.scripts.brokerWriteToken(keys.token, keys.fence, record.fence, JSON.stringify(record), ttlMs)) === 1
+    );
   }
 
   async readStatus(profile: string): Promise<RefreshStatus | undefined> {

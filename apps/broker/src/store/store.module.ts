@@ -9,7 +9,11 @@ import { TokenStore } from './token-store';
 export class StoreModule {
   static forRoot(redisUrl: string | undefined): DynamicModule {
     if (!redisUrl) {
-      return { module: StoreModule, providers: [{ provide: TokenStore, useClass: MemoryTokenStore }], exports: [TokenStore] };
+      return {
+        module: StoreModule,
+        providers: [{ provide: TokenStore, useClass: MemoryTokenStore }],
+        exports: [TokenStore],
+      };
     }
     return {
       module: StoreModule,

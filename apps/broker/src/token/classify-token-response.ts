@@ -19,12 +19,20 @@ export function parseRetryAfterMs(header: string | null, now: number): number | 
 }
 
 /** Maps a non-200 answer of POST /oauth/v2/token to a transient or permanent failure. */
-export function classifyErrorResponse(status: number, body: unknown, retryAfter: string | null, now: number): UpstreamTokenError {
-  if (status === 429) return new UpstreamTokenError('transient', 'rate_limited', status, parseRetryAfterMs(retryAfter, now));
-  if (status >= 500) return new UpstreamTokenError('transient', 'upstream_5xx', status, parseRetryAfterMs(retryAfter, now));
+export function classifyErrorResponse(
+  status: number,
+  body: unknown,
+  retryAfter: string | null,
+  now: number,
+): UpstreamTokenError {
+  if (status === 429)
+    return new UpstreamTokenError('transient', 'rate_limited', status, parseRetryAfterMs(retryAfter, now));
+  if (status >= 500)
+    return new UpstreamTokenError('transient', 'upstream_5xx', status, parseRetryAfterMs(retryAfter, now));
   if (status === 408) return new UpstreamTokenError('transient', 'upstream_timeout', status);
   if (status === 415) return new UpstreamTokenError('permanent', 'unsupported_media_type', status);
-  if (isOAuthErrorBody(body) && PERMANENT_CODES.has(body.error)) return new UpstreamTokenError('permanent', body.error, status);
+  if (isOAuthErrorBody(body) && PERMANENT_CODES.has(body.error))
+    return new UpstreamTokenError('permanent', body.error, status);
   if (status === 401) return new UpstreamTokenError('permanent', OAuthErrorCode.InvalidClient, status);
   return new UpstreamTokenError('permanent', 'upstream_4xx', status);
 }

@@ -18,9 +18,13 @@ export interface UpstreamToken {
 function parseToken(body: unknown, receivedAt: number, serverDate: number | undefined): UpstreamToken {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const valid =
-    typeof b.access_token === 'string' && b.access_token.length > 0 &&
-    typeof b.token_type === 'string' && b.token_type.toLowerCase() === 'bearer' &&
-    typeof b.expires_in === 'number' && Number.isFinite(b.expires_in) && b.expires_in > 0;
+    typeof b.access_token === 'string' &&
+    b.access_token.length > 0 &&
+    typeof b.token_type === 'string' &&
+    b.token_type.toLowerCase() === 'bearer' &&
+    typeof b.expires_in === 'number' &&
+    Number.isFinite(b.expires_in) &&
+    b.expires_in > 0;
   if (!valid) throw new UpstreamTokenError('transient', 'invalid_response', 200);
   return {
     accessToken: b.access_token as string,
@@ -55,10 +59,13 @@ export class ProofTokenClient {
       body = await response.json().catch(() => undefined);
     } catch (error) {
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
-      throw new UpstreamTokenError('transient', timedOut ? 'timeout' : 'network', undefined, undefined, { cause: error });
+      throw new UpstreamTokenError('transient', timedOut ? 'timeout' : 'network', undefined, undefined, {
+        cause: error,
+      });
     }
     const receivedAt = Date.now();
-    if (response.status !== 200) throw classifyErrorResponse(response.status, body, response.headers.get('retry-after'), receivedAt);
+    if (response.status !== 200)
+      throw classifyErrorResponse(response.status, body, response.headers.get('retry-after'), receivedAt);
     const date = Date.parse(response.headers.get('date') ?? '');
     return parseToken(body, receivedAt, Number.isNaN(date) ? undefined : date);
   }

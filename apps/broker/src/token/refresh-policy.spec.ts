@@ -16,8 +16,16 @@ const T0 = Date.UTC(2026, 10, 28, 12);
 function record(receivedAt: number, lifetimeMs: number, overrides: Partial<TokenRecord> = {}): TokenRecord {
   const expiresAt = receivedAt + lifetimeMs;
   return {
-    profile: 'default', accessToken: 't', tokenType: 'Bearer', scope: 'read write', createdAt: receivedAt / 1000,
-    receivedAt, expiresAt, fence: 1, refreshedBy: 'r1', refreshAfter: refreshAfterFor(receivedAt, expiresAt, timing, false),
+    profile: 'default',
+    accessToken: 't',
+    tokenType: 'Bearer',
+    scope: 'read write',
+    createdAt: receivedAt / 1000,
+    receivedAt,
+    expiresAt,
+    fence: 1,
+    refreshedBy: 'r1',
+    refreshAfter: refreshAfterFor(receivedAt, expiresAt, timing, false),
     ...overrides,
   };
 }

@@ -25,12 +25,22 @@ export const lifetimeOf = (record: Pick<TokenRecord, 'receivedAt' | 'expiresAt'>
 export const remainingMs = (record: Pick<TokenRecord, 'expiresAt'>, now: number): number => record.expiresAt - now;
 
 /** A token is served only with at least the floor (and the caller's own minimum) left. */
-export function isServable(record: TokenRecord | undefined, now: number, floorMs: number, callerMinMs = 0): record is TokenRecord {
+export function isServable(
+  record: TokenRecord | undefined,
+  now: number,
+  floorMs: number,
+  callerMinMs = 0,
+): record is TokenRecord {
   return record !== undefined && remainingMs(record, now) >= Math.max(floorMs, callerMinMs);
 }
 
 /** The shared refresh point of a freshly received token. */
-export function refreshAfterFor(receivedAt: number, expiresAt: number, timing: RefreshTiming, reusedToken: boolean): number {
+export function refreshAfterFor(
+  receivedAt: number,
+  expiresAt: number,
+  timing: RefreshTiming,
+  reusedToken: boolean,
+): number {
   if (reusedToken) return expiresAt + REUSED_TOKEN_RETRY_MARGIN_MS;
   const lifetime = Math.max(0, expiresAt - receivedAt);
   // Never later than the serving floor: past it the token is useless to callers.
@@ -55,7 +65,13 @@ export function isDue(record: TokenRecord | undefined, now: number, timing: Refr
 }
 
 /** Exponential backoff with full jitter (AWS architecture blog), at least the upstream's Retry-After. */
-export function backoffDelayMs(attempt: number, baseMs: number, maxMs: number, random: Random, retryAfterMs?: number): number {
+export function backoffDelayMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: Random,
+  retryAfterMs?: number,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
   const jittered = Math.floor(random() * ceiling);
   return retryAfterMs === undefined ? jittered : Math.max(jittered, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));

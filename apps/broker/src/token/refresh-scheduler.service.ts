@@ -32,13 +32,21 @@ export class RefreshScheduler implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationBootstrap(): void {
     if (this.store.kind === 'memory') {
-      this.logger.warn('REDIS_URL is not set: using the embedded in-memory store. Run ONE replica only; it is not safe to scale out.');
+      this.logger.warn(
+        'REDIS_URL is not set: using the embedded in-memory store. Run ONE replica only; it is not safe to scale out.',
+      );
     }
     // Pub/sub tells us a fence; the record itself is read from the store.
     this.store.onUpdate((profile) => void this.reconcile(profile));
-    this.registry.addInterval(REFRESH_JOB, setInterval(() => void this.refreshDue(), this.config.refresh.checkIntervalMs));
+    this.registry.addInterval(
+      REFRESH_JOB,
+      setInterval(() => void this.refreshDue(), this.config.refresh.checkIntervalMs),
+    );
     // Pub/sub drops messages while disconnected: re-read the store now and then.
-    this.registry.addInterval(RECONCILE_JOB, setInterval(() => void this.reconcileAll(), this.config.refresh.reconcileIntervalMs));
+    this.registry.addInterval(
+      RECONCILE_JOB,
+      setInterval(() => void this.reconcileAll(), this.config.refresh.reconcileIntervalMs),
+    );
     void this.refreshDue();
   }
 
@@ -58,7 +66,9 @@ export class RefreshScheduler implements OnApplicationBootstrap, OnApplicationSh
     this.running.add(name);
     try {
       // After the lock, the stored record decides: a record another replica just wrote is not due.
-      await this.refresher.refresh(this.profiles.require(name), (stored, now) => isDue(stored, now, this.config.refresh));
+      await this.refresher.refresh(this.profiles.require(name), (stored, now) =>
+        isDue(stored, now, this.config.refresh),
+      );
     } catch (error) {
       this.logger.warn(`profile ${name}: scheduled refresh failed: ${(error as Error).message}`);
     } finally {

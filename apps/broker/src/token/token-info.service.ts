@@ -37,10 +37,17 @@ export class TokenInfoService {
       fence: record?.fence ?? null,
       fingerprint: record ? createHash('sha256').update(record.accessToken).digest('hex').slice(0, 12) : null,
       last_refresh: status
-        ? { at: new Date(status.lastAttemptAt).toISOString(), replica: status.lastAttemptBy, outcome: status.lastOutcome, error: status.lastError ?? null }
+        ? {
+            at: new Date(status.lastAttemptAt).toISOString(),
+            replica: status.lastAttemptBy,
+            outcome: status.lastOutcome,
+            error: status.lastError ?? null,
+          }
         : null,
       next_refresh_at: iso(this.cache.plannedAt(profile)),
-      next_attempt_not_before: iso(status?.nextAttemptAt !== undefined && status.nextAttemptAt > now ? status.nextAttemptAt : undefined),
+      next_attempt_not_before: iso(
+        status?.nextAttemptAt !== undefined && status.nextAttemptAt > now ? status.nextAttemptAt : undefined,
+      ),
       consecutive_failures: status?.consecutiveFailures ?? 0,
       store: this.store.kind,
     };

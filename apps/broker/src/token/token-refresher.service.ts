@@ -9,7 +9,8 @@ import { TokenCache } from './token-cache.service';
 import type { TokenRecord } from './token-record';
 import { UpstreamTokenError } from './upstream-token.error';
 
-export type RefreshResult = 'refreshed' | 'reused' | 'not_needed' | 'busy' | 'transient_failure' | 'permanent_failure' | 'stale_write';
+export type RefreshResult =
+  'refreshed' | 'reused' | 'not_needed' | 'busy' | 'transient_failure' | 'permanent_failure' | 'stale_write';
 
 /** Decides, after taking the lock and re-reading the store, whether the stored token still needs replacing. */
 export type NeedsRefresh = (stored: TokenRecord | undefined, now: number) => boolean;
@@ -38,7 +39,11 @@ export class TokenRefresher {
     return result.acquired ? result.value : 'busy';
   }
 
-  private async fetchAndWrite(profile: ProfileConfig, lock: HeldLock, stored: TokenRecord | undefined): Promise<RefreshResult> {
+  private async fetchAndWrite(
+    profile: ProfileConfig,
+    lock: HeldLock,
+    stored: TokenRecord | undefined,
+  ): Promise<RefreshResult> {
     let upstream: UpstreamToken;
     try {
       upstream = await this.client.requestToken(profile, this.config.refresh.upstreamTimeoutMs);
@@ -69,23 +74,36 @@ export class TokenRefresher {
     await this.store.publish(profile.name, record.fence).catch(() => undefined);
     const outcome = reused ? 'reused' : 'refreshed';
     await this.writeStatus(profile.name, { outcome, failures: 0 });
-    this.logger.log(`profile ${profile.name}: ${outcome} token, fence ${record.fence}, expires in ${upstream.expiresInSeconds}s`);
+    this.logger.log(
+      `profile ${profile.name}: ${outcome} token, fence ${record.fence}, expires in ${upstream.expiresInSeconds}s`,
+    );
     return outcome;
   }
 
   private async recordFailure(profile: ProfileConfig, lock: HeldLock, error: unknown): Promise<RefreshResult> {
-    const failure = error instanceof UpstreamTokenError ? error : new UpstreamTokenError('transient', 'unexpected', undefined, undefined, { cause: error });
+    const failure =
+      error instanceof UpstreamTokenError
+        ? error
+        : new UpstreamTokenError('transient', 'unexpected', undefined, undefined, { cause: error });
     const previous = await this.store.readStatus(profile.name).catch(() => undefined);
     const failures = (previous?.consecutiveFailures ?? 0) + 1;
     const { backoffBaseMs, backoffMaxMs, permanentFailureHoldMs } = this.config.refresh;
     const delayMs =
       failure.kind === 'permanent'
         ? permanentFailureHoldMs
-        : Math.max(backoffBaseMs / 2, backoffDelayMs(failures - 1, backoffBaseMs, backoffMaxMs, Math.random, failure.retryAfterMs));
+        : Math.max(
+            backoffBaseMs / 2,
+            backoffDelayMs(failures - 1, backoffBaseMs, backoffMaxMs, Math.random, failure.retryAfterMs),
+          );
     // Keeping the lock for the backoff makes it shared: no replica retries before it ends.
     lock.holdFor(delayMs);
     const outcome = failure.kind === 'permanent' ? 'permanent_failure' : 'transient_failure';
-    await this.writeStatus(profile.name, { outcome, failures, error: failure.code, nextAttemptAt: Date.now() + delayMs });
+    await this.writeStatus(profile.name, {
+      outcome,
+      failures,
+      error: failure.code,
+      nextAttemptAt: Date.now() + delayMs,
+    });
     const log = `profile ${profile.name}: ${failure.message}; attempt ${failures}, next in ${Math.round(delayMs)} ms`;
     if (failure.kind === 'permanent') this.logger.error(`${log}. Permanent: check the client credentials and scope`);
     else this.logger.warn(log);

@@ -23,7 +23,10 @@ export class TokenController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   async getToken(@Req() request: AuthenticatedRequest, @Query() query: GetTokenQuery): Promise<TokenResponseDto> {
-    return TokenResponseDto.from(await this.tokens.getToken(profileOf(request), (query.min_ttl ?? 0) * 1000), Date.now());
+    return TokenResponseDto.from(
+      await this.tokens.getToken(profileOf(request), (query.min_ttl ?? 0) * 1000),
+      Date.now(),
+    );
   }
 
   @Get('info')

@@ -54,14 +54,19 @@ export class TokenService {
       const stored = await this.store.read(profileName).catch(() => undefined);
       if (stored) this.cache.offer(stored);
       const current = this.cache.get(profileName);
-      if (servable(current, Date.now())) return current as TokenRecord;
-      if (minTtlMs > 0 && !mayForceRefresh(current, Date.now())) throw new MinTtlUnsatisfiableError(this.retryAfterSeconds());
+      if (servable(current, Date.now())) return current;
+      if (minTtlMs > 0 && !mayForceRefresh(current, Date.now()))
+        throw new MinTtlUnsatisfiableError(this.retryAfterSeconds());
       const result = await this.refresher
         .refresh(profile, (s, now) => !servable(s, now) && (minTtlMs === 0 || mayForceRefresh(s, now)))
         .catch(() => 'transient_failure' as const);
       const after = this.cache.get(profileName);
-      if (servable(after, Date.now())) return after as TokenRecord;
+      if (servable(after, Date.now())) return after;
       if (result === 'permanent_failure') throw new TokenUnavailableError(this.retryAfterSeconds());
+      // Every replica backs off until the shared nextAttemptAt: if that is past our wait, say so now.
+      const status = await this.store.readStatus(profileName).catch(() => undefined);
+      const nextAttemptAt = status?.nextAttemptAt ?? 0;
+      if (nextAttemptAt > deadline) throw new TokenUnavailableError(this.retryAfterSeconds(nextAttemptAt));
       const left = deadline - Date.now();
       if (left <= 0) throw new TokenUnavailableError(this.retryAfterSeconds());
       // Woken early by pub/sub when the replica holding the lock publishes its token.
@@ -69,7 +74,8 @@ export class TokenService {
     }
   }
 
-  private retryAfterSeconds(): number {
-    return Math.max(1, Math.ceil(this.config.refresh.checkIntervalMs / 1000));
+  private retryAfterSeconds(until?: number): number {
+    const waitMs = until === undefined ? this.config.refresh.checkIntervalMs : until - Date.now();
+    return Math.max(1, Math.ceil(waitMs / 1000));
   }
 }

@@ -1,0 +1,15 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { CallerConfig, Role } from '../config/broker-config';
+
+/** SHA-256 of the key exactly as sent after `Bearer `, lowercase hex: all the broker stores. */
+export const hashCallerKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+
+/** A new random caller key (256 bits, base64url) and the BROKER_CALLERS_FILE entry for it. */
+export function generateCallerKey(
+  name: string,
+  roles: readonly Role[] = ['token:read'],
+  profiles: readonly string[] = ['default'],
+): { key: string; entry: CallerConfig } {
+  const key = randomBytes(32).toString('base64url');
+  return { key, entry: { name, keySha256: [hashCallerKey(key)], roles, profiles } };
+}

@@ -1,0 +1,55 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { generateCallerKey } from '../../apps/broker/src/auth/caller-key';
+import type { Role } from '../../apps/broker/src/config/broker-config';
+import { loadBrokerConfig } from '../../apps/broker/src/config/load-broker-config';
+import { createBrokerApp } from '../../apps/broker/src/create-broker-app';
+
+export interface TestCaller {
+  readonly name: string;
+  readonly roles: Role[];
+  readonly profiles: string[];
+}
+
+/** Writes a callers file for `callers` and returns its path and each caller's key by name. */
+export function writeCallersFile(callers: TestCaller[]): { path: string; keys: Record<string, string> } {
+  const keys: Record<string, string> = {};
+  const entries = callers.map((c) => {
+    const { key, entry } = generateCallerKey(c.name, c.roles, c.profiles);
+    keys[c.name] = key;
+    return entry;
+  });
+  const path = join(mkdtempSync(join(tmpdir(), 'broker-callers-')), 'callers.json');
+  writeFileSync(path, JSON.stringify(entries));
+  return { path, keys };
+}
+
+/** Fast timings for tests: short tokens need short checks; the lock still outlives the deadline twice. */
+export const FAST_TIMINGS: NodeJS.ProcessEnv = {
+  BROKER_CHECK_INTERVAL_MS: '100',
+  BROKER_MIN_TTL_SECONDS: '1',
+  BROKER_UPSTREAM_TIMEOUT_MS: '2000',
+  BROKER_LOCK_TTL_MS: '5000',
+  BROKER_BACKOFF_BASE_MS: '200',
+  BROKER_BACKOFF_MAX_MS: '2000',
+  BROKER_RECONCILE_INTERVAL_MS: '1000',
+  BROKER_COLD_WAIT_MS: '4000',
+};
+
+export interface InProcessBroker {
+  readonly url: string;
+  readonly app: NestFastifyApplication;
+  close(): Promise<void>;
+}
+
+/** Boots the real AppModule from `env` (through the real config loader) on a free port. */
+export async function startBrokerInProcess(env: NodeJS.ProcessEnv): Promise<InProcessBroker> {
+  const config = loadBrokerConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
+  const app = await createBrokerApp(config, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { url: `http://127.0.0.1:${port}`, app, close: () => app.close() };
+}
