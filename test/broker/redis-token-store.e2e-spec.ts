@@ -116,12 +116,12 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
 
   it('publishes updates (profile and fence only) to every subscriber', async () => {
     const seen: Array<[string, number]> = [];
-    store.onUpdate((p, fence) => seen.push([p, fence]));
+    store.onUpdate((event) => seen.push([event.profile, event.fence]));
     await waitUntil(
       'subscription',
       async () => (await redis.client().pubsub('NUMSUB', 'broker:token-updates'))[1] === 1,
     );
-    await store.publish(profile, 7);
+    await store.publish({ profile, fence: 7, kind: 'written' });
     await waitUntil('message delivery', () => seen.some(([p, f]) => p === profile && f === 7));
   });
 });

@@ -14,7 +14,16 @@ export interface ProfileConfig {
   readonly clientId: string;
   readonly clientSecret: string;
   readonly scope?: string;
+  /**
+   * Doorkeeper's setting on Proof's side. Only `revoke-previous` changes what the broker
+   * does (a hand-over pause, so no replica serves the token the refresh is about to revoke);
+   * `reuse` is detected from the answers.
+   */
+  readonly tokenPolicy: TokenPolicy;
 }
+
+export const TOKEN_POLICIES = ['new', 'reuse', 'revoke-previous'] as const;
+export type TokenPolicy = (typeof TOKEN_POLICIES)[number];
 
 export interface CallerConfig {
   readonly name: string;
@@ -40,6 +49,8 @@ export interface RefreshConfig {
   readonly permanentFailureHoldMs: number;
   readonly reconcileIntervalMs: number;
   readonly coldWaitMs: number;
+  /** revoke-previous only: how long replicas get to stop serving the old token before Proof revokes it. */
+  readonly handOverMs: number;
 }
 
 export interface BrokerConfig {

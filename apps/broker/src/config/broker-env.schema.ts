@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
-import { PROOF_ENVIRONMENTS } from './broker-config';
+import { PROOF_ENVIRONMENTS, TOKEN_POLICIES, TokenPolicy } from './broker-config';
 
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 const url = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
@@ -25,6 +25,7 @@ export class BrokerEnv {
   @IsOptional() @IsString() @MinLength(1) PROOF_CLIENT_SECRET?: string;
   @IsOptional() @IsString() @MinLength(1) PROOF_CLIENT_SECRET_FILE?: string;
   @IsOptional() @IsString() PROOF_SCOPE?: string;
+  @IsIn(TOKEN_POLICIES) PROOF_TOKEN_POLICY: TokenPolicy = 'new';
   @IsOptional() @IsString() @MinLength(1) BROKER_PROFILES_FILE?: string;
   @IsOptional() @IsString() @MinLength(1) BROKER_CALLERS_FILE?: string;
 
@@ -39,6 +40,7 @@ export class BrokerEnv {
   @Type(() => Number) @IsInt() @Min(1_000) BROKER_PERMANENT_FAILURE_HOLD_MS = 300_000;
   @Type(() => Number) @IsInt() @Min(100) BROKER_RECONCILE_INTERVAL_MS = 5_000;
   @Type(() => Number) @IsInt() @Min(100) BROKER_COLD_WAIT_MS = 5_000;
+  @Type(() => Number) @IsInt() @Min(0) @Max(5_000) BROKER_HANDOVER_MS = 200;
 }
 
 export const BROKER_ENV_KEYS: readonly string[] = [
@@ -51,6 +53,7 @@ export const BROKER_ENV_KEYS: readonly string[] = [
       'PROOF_CLIENT_SECRET',
       'PROOF_CLIENT_SECRET_FILE',
       'PROOF_SCOPE',
+      'PROOF_TOKEN_POLICY',
       'BROKER_PROFILES_FILE',
       'BROKER_CALLERS_FILE',
     ]),

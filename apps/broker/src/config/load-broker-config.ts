@@ -44,7 +44,14 @@ function envProfile(env: BrokerEnv, problems: Problems): ProfileConfig[] {
   const clientSecret = secretOf(env.PROOF_CLIENT_SECRET, env.PROOF_CLIENT_SECRET_FILE, 'PROOF_CLIENT_SECRET', problems);
   const baseUrl = env.PROOF_BASE_URL ?? PROOF_ENVIRONMENTS[env.PROOF_ENVIRONMENT];
   return [
-    { name: 'default', baseUrl, clientId: env.PROOF_CLIENT_ID, clientSecret, scope: env.PROOF_SCOPE || undefined },
+    {
+      name: 'default',
+      baseUrl,
+      clientId: env.PROOF_CLIENT_ID,
+      clientSecret,
+      scope: env.PROOF_SCOPE || undefined,
+      tokenPolicy: env.PROOF_TOKEN_POLICY,
+    },
   ];
 }
 
@@ -65,7 +72,16 @@ function fileProfiles(path: string, problems: Problems): ProfileConfig[] {
     seen.add(value.name);
     const clientSecret = secretOf(value.clientSecret, value.clientSecretFile, where, problems);
     const baseUrl = value.baseUrl ?? PROOF_ENVIRONMENTS[value.environment ?? 'fairfax'];
-    return [{ name: value.name, baseUrl, clientId: value.clientId, clientSecret, scope: value.scope || undefined }];
+    return [
+      {
+        name: value.name,
+        baseUrl,
+        clientId: value.clientId,
+        clientSecret,
+        scope: value.scope || undefined,
+        tokenPolicy: value.tokenPolicy ?? 'new',
+      },
+    ];
   });
 }
 
@@ -141,6 +157,7 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
       permanentFailureHoldMs: env.BROKER_PERMANENT_FAILURE_HOLD_MS,
       reconcileIntervalMs: env.BROKER_RECONCILE_INTERVAL_MS,
       coldWaitMs: env.BROKER_COLD_WAIT_MS,
+      handOverMs: env.BROKER_HANDOVER_MS,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { IsIn, IsOptional, IsString, IsUrl, Matches, MinLength } from 'class-validator';
-import { PROOF_ENVIRONMENTS } from './broker-config';
+import { PROOF_ENVIRONMENTS, TOKEN_POLICIES, TokenPolicy } from './broker-config';
 
 /** One entry of BROKER_PROFILES_FILE. */
 export class ProfileSchema {
@@ -10,4 +10,5 @@ export class ProfileSchema {
   @IsOptional() @IsString() @MinLength(1) clientSecret?: string;
   @IsOptional() @IsString() @MinLength(1) clientSecretFile?: string;
   @IsOptional() @IsString() scope?: string;
+  @IsOptional() @IsIn(TOKEN_POLICIES) tokenPolicy?: TokenPolicy;
 }

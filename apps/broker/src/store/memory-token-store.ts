@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { TokenRecord } from '../token/token-record';
-import { LockLease, RefreshStatus, TokenStore, TokenUpdateListener } from './token-store';
+import { LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';
 
 interface Lock {
   owner: string;
@@ -71,8 +71,8 @@ export class MemoryTokenStore extends TokenStore {
     return Promise.resolve();
   }
 
-  publish(profile: string, fence: number): Promise<void> {
-    for (const listener of this.listeners) listener(profile, fence);
+  publish(event: TokenEvent): Promise<void> {
+    for (const listener of this.listeners) listener(event);
     return Promise.resolve();
   }
 

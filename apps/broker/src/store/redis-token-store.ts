@@ -5,7 +5,7 @@ import { ACQUIRE_LOCK, HOLD_LOCK, RELEASE_LOCK, WRITE_TOKEN } from '../lock/lock
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from '../redis/redis.tokens';
 import type { TokenRecord } from '../token/token-record';
 import { TOKEN_UPDATES_CHANNEL, tokenKeys } from './token-keys';
-import { LockLease, RefreshStatus, TokenStore, TokenUpdateListener } from './token-store';
+import { LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';
 
 interface ScriptedRedis {
   brokerAcquireLock(
@@ -45,8 +45,8 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
     this.subscriber.on('message', (channel: string, message: string) => {
       if (channel !== TOKEN_UPDATES_CHANNEL) return;
       try {
-        const { profile, fence } = JSON.parse(message) as { profile: string; fence: number };
-        for (const listener of this.listeners) listener(profile, fence);
+        const event = JSON.parse(message) as TokenEvent;
+        for (const listener of this.listeners) listener(event);
       } catch {
         this.logger.warn('ignored a malformed token update message');
       }
@@ -101,8 +101,8 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
     await this.redis.set(tokenKeys(profile).status, JSON.stringify(status));
   }
 
-  async publish(profile: string, fence: number): Promise<void> {
-    await this.redis.publish(TOKEN_UPDATES_CHANNEL, JSON.stringify({ profile, fence }));
+  async publish(event: TokenEvent): Promise<void> {
+    await this.redis.publish(TOKEN_UPDATES_CHANNEL, JSON.stringify(event));
   }
 
   onUpdate(listener: TokenUpdateListener): void {

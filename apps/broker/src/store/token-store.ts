@@ -21,7 +21,18 @@ export interface RefreshStatus {
   readonly nextAttemptAt?: number;
 }
 
-export type TokenUpdateListener = (profile: string, fence: number) => void;
+/**
+ * `written`: a record with this fence is in the store. `handover`: the lock holder is about
+ * to ask Proof for a token that revokes the current one (revoke-previous), so replicas stop
+ * serving the current token until `written` or `handover_end` (the refresh failed).
+ */
+export interface TokenEvent {
+  readonly profile: string;
+  readonly fence: number;
+  readonly kind: 'written' | 'handover' | 'handover_end';
+}
+
+export type TokenUpdateListener = (event: TokenEvent) => void;
 
 /**
  * Shared state of the broker: token records, the fenced refresh lock, refresh status and
@@ -40,6 +51,6 @@ export abstract class TokenStore {
   abstract write(record: TokenRecord): Promise<boolean>;
   abstract readStatus(profile: string): Promise<RefreshStatus | undefined>;
   abstract writeStatus(profile: string, status: RefreshStatus): Promise<void>;
-  abstract publish(profile: string, fence: number): Promise<void>;
+  abstract publish(event: TokenEvent): Promise<void>;
   abstract onUpdate(listener: TokenUpdateListener): void;
 }

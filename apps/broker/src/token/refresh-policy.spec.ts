@@ -1,4 +1,6 @@
 import {
+  blockedByReuse,
+  isDue,
   backoffDelayMs,
   isServable,
   mayForceRefresh,
@@ -77,5 +79,24 @@ describe('refresh policy', () => {
     expect(mayForceRefresh(token, T0 + 11 * 60_000)).toBe(false);
     expect(mayForceRefresh(token, T0 + 12 * 60_000)).toBe(true);
     expect(mayForceRefresh(undefined, T0)).toBe(true);
+  });
+});
+
+describe('due and reuse rules', () => {
+  it('is due from the earliest jittered wake-up, and always without a record', () => {
+    const token = record(T0, 2 * HOUR);
+    const earliest = token.refreshAfter - 0.05 * 2 * HOUR;
+    expect(isDue(token, earliest - 1, timing)).toBe(false);
+    expect(isDue(token, earliest, timing)).toBe(true);
+    expect(isDue(undefined, T0, timing)).toBe(true);
+  });
+
+  it('blocks refreshes of a reused token until just past its expiry', () => {
+    const normal = record(T0, HOUR);
+    const reused = record(T0, HOUR, { refreshAfter: refreshAfterFor(T0, T0 + HOUR, timing, true) });
+    expect(blockedByReuse(normal, T0 + HOUR - 1)).toBe(false);
+    expect(blockedByReuse(reused, T0 + HOUR - 1)).toBe(true);
+    expect(blockedByReuse(reused, T0 + HOUR + REUSED_TOKEN_RETRY_MARGIN_MS)).toBe(false);
+    expect(blockedByReuse(undefined, T0)).toBe(false);
   });
 });

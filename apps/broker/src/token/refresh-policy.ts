@@ -77,6 +77,14 @@ export function backoffDelayMs(
   return retryAfterMs === undefined ? jittered : Math.max(jittered, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
 }
 
+/**
+ * True while Proof is known to hand back this same token (reuse_access_token): asking again
+ * before `refreshAfter` (just past its expiry) would only return it once more.
+ */
+export function blockedByReuse(record: TokenRecord | undefined, now: number): boolean {
+  return record !== undefined && record.refreshAfter > record.expiresAt && now < record.refreshAfter;
+}
+
 /** A caller's min_ttl may force an early refresh, but not of a token that was just fetched. */
 export function mayForceRefresh(record: TokenRecord | undefined, now: number): boolean {
   if (record === undefined) return true;

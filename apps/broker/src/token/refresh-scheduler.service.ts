@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { BrokerConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
-import { TokenStore } from '../store/token-store';
+import { TokenEvent, TokenStore } from '../store/token-store';
 import { ProfileResolver } from './profile-resolver';
 import { isDue } from './refresh-policy';
 import { TokenCache } from './token-cache.service';
@@ -37,7 +37,7 @@ export class RefreshScheduler implements OnApplicationBootstrap, OnApplicationSh
       );
     }
     // Pub/sub tells us a fence; the record itself is read from the store.
-    this.store.onUpdate((profile) => void this.reconcile(profile));
+    this.store.onUpdate((event) => this.onEvent(event));
     this.registry.addInterval(
       REFRESH_JOB,
       setInterval(() => void this.refreshDue(), this.config.refresh.checkIntervalMs),
@@ -73,6 +73,22 @@ export class RefreshScheduler implements OnApplicationBootstrap, OnApplicationSh
       this.logger.warn(`profile ${name}: scheduled refresh failed: ${(error as Error).message}`);
     } finally {
       this.running.delete(name);
+    }
+  }
+
+  private onEvent(event: TokenEvent): void {
+    const { handOverMs, upstreamTimeoutMs } = this.config.refresh;
+    switch (event.kind) {
+      case 'written':
+        void this.reconcile(event.profile);
+        return;
+      case 'handover':
+        // Bounded: if the holder dies mid-refresh we serve the old token again after this.
+        this.cache.pause(event.profile, event.fence, Date.now() + handOverMs + upstreamTimeoutMs);
+        return;
+      case 'handover_end':
+        this.cache.resume(event.profile, event.fence);
+        return;
     }
   }
 

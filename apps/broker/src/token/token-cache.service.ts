@@ -18,12 +18,31 @@ interface Entry {
 @Injectable()
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
+  /** revoke-previous hand-overs in progress: profile -> the incoming fence and a deadline. */
+  private readonly handOvers = new Map<string, { fence: number; until: number }>();
   private readonly waiters = new Map<string, Set<() => void>>();
 
   constructor(@InjectBrokerConfig() private readonly config: BrokerConfig) {}
 
   get(profile: string): TokenRecord | undefined {
     return this.entries.get(profile)?.record;
+  }
+
+  /** The record callers may be given: none while a hand-over revokes it (see TokenEvent). */
+  serving(profile: string): TokenRecord | undefined {
+    const handOver = this.handOvers.get(profile);
+    if (handOver && Date.now() < handOver.until) return undefined;
+    return this.entries.get(profile)?.record;
+  }
+
+  pause(profile: string, fence: number, until: number): void {
+    if (fence > this.fence(profile)) this.handOvers.set(profile, { fence, until });
+  }
+
+  resume(profile: string, fence: number): void {
+    if (this.handOvers.get(profile)?.fence !== fence) return;
+    this.handOvers.delete(profile);
+    this.wake(profile);
   }
 
   plannedAt(profile: string): number | undefined {
@@ -39,10 +58,15 @@ export class TokenCache {
     const current = this.entries.get(record.profile);
     if (current && current.record.fence >= record.fence) return false;
     this.entries.set(record.profile, { record, plannedAt: plannedRefreshAt(record, this.config.refresh, Math.random) });
-    const waiting = this.waiters.get(record.profile);
-    this.waiters.delete(record.profile);
-    waiting?.forEach((wake) => wake());
+    if ((this.handOvers.get(record.profile)?.fence ?? Infinity) <= record.fence) this.handOvers.delete(record.profile);
+    this.wake(record.profile);
     return true;
+  }
+
+  private wake(profile: string): void {
+    const waiting = this.waiters.get(profile);
+    this.waiters.delete(profile);
+    waiting?.forEach((wake) => wake());
   }
 
   /** Resolves on the next accepted record for `profile`, or after `timeoutMs`. */

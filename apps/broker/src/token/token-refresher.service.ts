@@ -44,10 +44,12 @@ export class TokenRefresher {
     lock: HeldLock,
     stored: TokenRecord | undefined,
   ): Promise<RefreshResult> {
+    const handingOver = await this.startHandOver(profile, lock, stored);
     let upstream: UpstreamToken;
     try {
       upstream = await this.client.requestToken(profile, this.config.refresh.upstreamTimeoutMs);
     } catch (error) {
+      if (handingOver) await this.endHandOver(profile, lock);
       return this.recordFailure(profile, lock, error);
     }
     // Under Doorkeeper's reuse_access_token the same token comes back: not a new token.
@@ -65,19 +67,45 @@ export class TokenRefresher {
       refreshedBy: this.config.replicaId,
       refreshAfter: refreshAfterFor(upstream.receivedAt, expiresAt, this.config.refresh, reused),
     };
-    if (!(await this.store.write(record))) {
+    const written = await this.store.write(record).catch(() => false);
+    if (handingOver && !written) await this.endHandOver(profile, lock);
+    if (!written) {
       this.logger.warn(`profile ${profile.name}: write with fence ${lock.fence} rejected, a newer lease exists`);
       await this.writeStatus(profile.name, { outcome: 'stale_write', failures: 0 });
       return 'stale_write';
     }
     this.cache.offer(record);
-    await this.store.publish(profile.name, record.fence).catch(() => undefined);
+    await this.store.publish({ profile: profile.name, fence: record.fence, kind: 'written' }).catch(() => undefined);
     const outcome = reused ? 'reused' : 'refreshed';
     await this.writeStatus(profile.name, { outcome, failures: 0 });
     this.logger.log(
       `profile ${profile.name}: ${outcome} token, fence ${record.fence}, expires in ${upstream.expiresInSeconds}s`,
     );
     return outcome;
+  }
+
+  /**
+   * Under revoke-previous the token we are about to get revokes the one every replica is
+   * serving: tell them to stop serving it, and give the message time to arrive, before
+   * asking Proof. Waiting callers are answered as soon as the new token is published.
+   */
+  private async startHandOver(
+    profile: ProfileConfig,
+    lock: HeldLock,
+    stored: TokenRecord | undefined,
+  ): Promise<boolean> {
+    const current = stored ?? this.cache.get(profile.name);
+    if (profile.tokenPolicy !== 'revoke-previous' || !current || current.expiresAt <= Date.now()) return false;
+    const { handOverMs, upstreamTimeoutMs } = this.config.refresh;
+    this.cache.pause(profile.name, lock.fence, Date.now() + handOverMs + upstreamTimeoutMs);
+    await this.store.publish({ profile: profile.name, fence: lock.fence, kind: 'handover' }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, handOverMs));
+    return true;
+  }
+
+  private async endHandOver(profile: ProfileConfig, lock: HeldLock): Promise<void> {
+    this.cache.resume(profile.name, lock.fence);
+    await this.store.publish({ profile: profile.name, fence: lock.fence, kind: 'handover_end' }).catch(() => undefined);
   }
 
   private async recordFailure(profile: ProfileConfig, lock: HeldLock, error: unknown): Promise<RefreshResult> {

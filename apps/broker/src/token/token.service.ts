@@ -4,7 +4,7 @@ import { InjectBrokerConfig } from '../config/broker-config.module';
 import { MinTtlUnsatisfiableError, TokenUnavailableError } from '../http/broker.errors';
 import { TokenStore } from '../store/token-store';
 import { ProfileResolver } from './profile-resolver';
-import { isServable, mayForceRefresh } from './refresh-policy';
+import { blockedByReuse, isServable, mayForceRefresh } from './refresh-policy';
 import { TokenCache } from './token-cache.service';
 import type { TokenRecord } from './token-record';
 import { TokenRefresher } from './token-refresher.service';
@@ -30,11 +30,11 @@ export class TokenService {
   ) {}
 
   canServe(profile: string): boolean {
-    return isServable(this.cache.get(profile), Date.now(), this.config.refresh.minTtlMs);
+    return isServable(this.cache.serving(profile), Date.now(), this.config.refresh.minTtlMs);
   }
 
   getToken(profile: string, minTtlMs = 0): TokenRecord | Promise<TokenRecord> {
-    const record = this.cache.get(profile);
+    const record = this.cache.serving(profile);
     if (isServable(record, Date.now(), this.config.refresh.minTtlMs, minTtlMs)) return record;
     const key = `${profile}/${minTtlMs}`;
     let flight = this.inFlight.get(key);
@@ -53,14 +53,17 @@ export class TokenService {
     for (;;) {
       const stored = await this.store.read(profileName).catch(() => undefined);
       if (stored) this.cache.offer(stored);
-      const current = this.cache.get(profileName);
+      const current = this.cache.serving(profileName);
       if (servable(current, Date.now())) return current;
       if (minTtlMs > 0 && !mayForceRefresh(current, Date.now()))
         throw new MinTtlUnsatisfiableError(this.retryAfterSeconds());
       const result = await this.refresher
-        .refresh(profile, (s, now) => !servable(s, now) && (minTtlMs === 0 || mayForceRefresh(s, now)))
+        .refresh(
+          profile,
+          (s, now) => !servable(s, now) && !blockedByReuse(s, now) && (minTtlMs === 0 || mayForceRefresh(s, now)),
+        )
         .catch(() => 'transient_failure' as const);
-      const after = this.cache.get(profileName);
+      const after = this.cache.serving(profileName);
       if (servable(after, Date.now())) return after;
       if (result === 'permanent_failure') throw new TokenUnavailableError(this.retryAfterSeconds());
       // Every replica backs off until the shared nextAttemptAt: if that is past our wait, say so now.

@@ -1,0 +1,37 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManagedProcess, startProcess } from './child-process';
+import { freePort } from './free-port';
+import { waitForHttp } from './wait';
+
+const ROOT = join(__dirname, '..', '..');
+export const BROKER_MAIN = join(ROOT, 'dist/apps/broker/src/main.js');
+export const EMULATOR_MAIN = join(ROOT, 'dist/apps/proof-emulator/src/main.js');
+
+/** Multi-process tests run the built apps, as production does. */
+export function requireBuilt(path: string): string {
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first (npm test does)`);
+  return path;
+}
+
+export interface BrokerProcess {
+  readonly url: string;
+  readonly name: string;
+  readonly process: ManagedProcess;
+}
+
+/** Starts `node dist/apps/broker/src/main.js` on a free port and waits for liveness. */
+export async function startBrokerProcess(name: string, env: NodeJS.ProcessEnv): Promise<BrokerProcess> {
+  const port = await freePort();
+  const child = startProcess(process.execPath, [requireBuilt(BROKER_MAIN)], {
+    env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1', BROKER_REPLICA_ID: name },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHttp(`${url}/health/live`);
+  } catch (error) {
+    await child.stop('SIGKILL');
+    throw new Error(`broker ${name} did not start: ${(error as Error).message}\n${child.output()}`);
+  }
+  return { url, name, process: child };
+}
