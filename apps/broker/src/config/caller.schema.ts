@@ -1,3 +1,5 @@
+// class-transformer's @Type reads design metadata while the class is being defined.
+import 'reflect-metadata';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Matches, MinLength } from 'class-validator';
 import { ROLES, Role } from './broker-config';
 

@@ -1,3 +1,5 @@
+// class-transformer's @Type reads design metadata while the class is being defined.
+import 'reflect-metadata';
 import { IsIn, IsOptional, IsString, IsUrl, Matches, MinLength } from 'class-validator';
 import { PROOF_ENVIRONMENTS, TOKEN_POLICIES, TokenPolicy } from './broker-config';
 

@@ -1,0 +1,140 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigValidationError } from './config.errors';
+import { loadBrokerConfig } from './load-broker-config';
+
+const dir = mkdtempSync(join(tmpdir(), 'broker-config-'));
+const file = (name: string, content: unknown) => {
+  const path = join(dir, name);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+};
+const HASH = 'a'.repeat(64);
+const callers = file('callers.json', [
+  { name: 'svc', keySha256: [HASH], roles: ['token:read'], profiles: ['default'] },
+]);
+const minimal = { PROOF_CLIENT_ID: 'app', PROOF_CLIENT_SECRET: 'sekrit-value', BROKER_CALLERS_FILE: callers };
+
+function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
+  try {
+    loadBrokerConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('loadBrokerConfig', () => {
+  it('applies the schema defaults to a minimal environment', () => {
+    const config = loadBrokerConfig(minimal);
+    expect(config.port).toBe(3000);
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.profiles).toEqual([
+      {
+        name: 'default',
+        baseUrl: 'https://api.fairfax.proof.com',
+        clientId: 'app',
+        clientSecret: 'sekrit-value',
+        scope: undefined,
+        tokenPolicy: 'new',
+      },
+    ]);
+    expect(config.refresh).toMatchObject({
+      refreshAtFraction: 0.667,
+      minTtlMs: 30_000,
+      lockTtlMs: 30_000,
+      upstreamTimeoutMs: 10_000,
+    });
+    expect(config.callers).toEqual([{ name: 'svc', keySha256: [HASH], roles: ['token:read'], profiles: ['default'] }]);
+  });
+
+  it('maps PROOF_ENVIRONMENT to its host, and PROOF_BASE_URL overrides it', () => {
+    expect(loadBrokerConfig({ ...minimal, PROOF_ENVIRONMENT: 'production' }).profiles[0].baseUrl).toBe(
+      'https://api.proof.com',
+    );
+    expect(loadBrokerConfig({ ...minimal, PROOF_BASE_URL: 'http://127.0.0.1:4010' }).profiles[0].baseUrl).toBe(
+      'http://127.0.0.1:4010',
+    );
+  });
+
+  it('reads the secret from PROOF_CLIENT_SECRET_FILE, trimmed', () => {
+    const secretFile = file('secret', 'from-file\n');
+    const config = loadBrokerConfig({
+      ...minimal,
+      PROOF_CLIENT_SECRET: undefined,
+      PROOF_CLIENT_SECRET_FILE: secretFile,
+    });
+    expect(config.profiles[0].clientSecret).toBe('from-file');
+  });
+
+  it('loads several profiles from BROKER_PROFILES_FILE', () => {
+    const profiles = file('profiles.json', {
+      profiles: [
+        { name: 'prod', environment: 'production', clientId: 'p', clientSecret: 's1', tokenPolicy: 'revoke-previous' },
+        { name: 'sandbox', clientId: 'f', clientSecret: 's2', scope: 'read' },
+      ],
+    });
+    const all = file('callers-all.json', [{ name: 'x', keySha256: [HASH], roles: ['token:info'], profiles: ['*'] }]);
+    const config = loadBrokerConfig({ BROKER_PROFILES_FILE: profiles, BROKER_CALLERS_FILE: all });
+    expect(config.profiles.map((p) => [p.name, p.baseUrl, p.tokenPolicy])).toEqual([
+      ['prod', 'https://api.proof.com', 'revoke-previous'],
+      ['sandbox', 'https://api.fairfax.proof.com', 'new'],
+    ]);
+  });
+
+  it('lists every problem at once, naming variables and never echoing values', () => {
+    const problems = problemsOf({
+      PORT: 'eighty',
+      REDIS_URL: 'http://nope',
+      PROOF_ENVIRONMENT: 'staging',
+      PROOF_CLIENT_SECRET: 'sekrit-value',
+      BROKER_REFRESH_AT_FRACTION: '2',
+      BROKER_LOCK_TTL_MS: '1000',
+    });
+    const text = problems.join('\n');
+    for (const name of [
+      'PORT',
+      'REDIS_URL',
+      'PROOF_ENVIRONMENT',
+      'PROOF_CLIENT_ID',
+      'BROKER_CALLERS_FILE',
+      'BROKER_REFRESH_AT_FRACTION',
+      'BROKER_LOCK_TTL_MS',
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect(problems.length).toBeGreaterThanOrEqual(7);
+    expect(text).not.toContain('sekrit-value');
+  });
+
+  it('rejects bad caller entries and profile references, one line each', () => {
+    const bad = file('bad-callers.json', [
+      { name: 'a', keySha256: ['NOT-HEX'], roles: ['token:read'], profiles: ['default'] },
+      { name: 'b', keySha256: [HASH], roles: ['admin'], profiles: ['default'] },
+      { name: 'c', keySha256: [HASH.replace('a', 'b')], roles: ['token:read'], profiles: ['ghost'] },
+    ]);
+    const problems = problemsOf({ ...minimal, BROKER_CALLERS_FILE: bad });
+    expect(problems).toEqual([
+      expect.stringContaining('callers[0]: keySha256'),
+      expect.stringContaining('callers[1]: roles'),
+      expect.stringContaining('callers[2]: unknown profile "ghost"'),
+    ]);
+  });
+
+  it('reports unreadable and malformed files, and conflicting settings', () => {
+    const problems = problemsOf({
+      ...minimal,
+      BROKER_PROFILES_FILE: join(dir, 'missing.json'),
+      BROKER_CALLERS_FILE: file('broken.json', '{'),
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('not both'),
+        expect.stringContaining('cannot read'),
+        expect.stringContaining('not valid JSON'),
+      ]),
+    );
+  });
+});

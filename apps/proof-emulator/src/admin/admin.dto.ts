@@ -1,0 +1,44 @@
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, Min, ValidateIf } from 'class-validator';
+import { TOKEN_POLICIES, TokenPolicy } from '../config/emulator-config';
+import { FAULT_MODES, FaultMode } from './fault-injector.service';
+
+/** POST /_emulator/faults */
+export class FaultRequestDto {
+  @IsIn(FAULT_MODES)
+  mode!: FaultMode;
+
+  /** How many of the next token requests get this fault (default 1). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  count?: number;
+
+  /** Retry-After of 503 and 429 (default 1). */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(86_400)
+  retryAfterSeconds?: number;
+
+  /** Required for `latency`. */
+  @ValidateIf((dto: FaultRequestDto) => dto.mode === 'latency' || dto.latencyMs !== undefined)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
+  latencyMs?: number;
+}
+
+/** POST /_emulator/tokens/lookup */
+export class TokenLookupRequestDto {
+  @IsArray()
+  @ArrayMaxSize(10_000)
+  @IsString({ each: true })
+  tokens!: string[];
+}
+
+/** PUT /_emulator/policy */
+export class PolicyRequestDto {
+  @IsIn(TOKEN_POLICIES)
+  policy!: TokenPolicy;
+}

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { TokenPolicy } from '../config/emulator-config';
+import { TokenRegistryService } from '../oauth/token-registry.service';
+import { FaultRequestDto } from './admin.dto';
+import { EmulatorStatsService } from './emulator-stats.service';
+import { FaultInjectorService, QueuedFault } from './fault-injector.service';
+
+export interface TokenLookup {
+  known: boolean;
+  clientId: string | null;
+  issuedAtMs: number | null;
+  expiresAtMs: number | null;
+  revokedAtMs: number | null;
+}
+
+/** What the admin API does; the tests' window into the emulator's state. */
+@Injectable()
+export class EmulatorAdminService {
+  constructor(
+    private readonly registry: TokenRegistryService,
+    private readonly stats: EmulatorStatsService,
+    private readonly faults: FaultInjectorService,
+  ) {}
+
+  addFault(request: FaultRequestDto): { pending: QueuedFault[] } {
+    const fault = {
+      mode: request.mode,
+      retryAfterSeconds: request.retryAfterSeconds ?? 1,
+      latencyMs: request.latencyMs ?? 0,
+    };
+    this.faults.enqueue(fault, request.count ?? 1);
+    return { pending: this.faults.pending() };
+  }
+
+  clearFaults(): { cleared: number } {
+    return { cleared: this.faults.clear() };
+  }
+
+  lookup(tokens: readonly string[]): { tokens: TokenLookup[] } {
+    return {
+      tokens: tokens.map((value) => {
+        const token = this.registry.find(value);
+        if (!token) return { known: false, clientId: null, issuedAtMs: null, expiresAtMs: null, revokedAtMs: null };
+        const { clientId, issuedAtMs, expiresAtMs, revokedAtMs } = token;
+        return { known: true, clientId, issuedAtMs, expiresAtMs, revokedAtMs };
+      }),
+    };
+  }
+
+  setPolicy(policy: TokenPolicy): { policy: TokenPolicy } {
+    this.registry.setPolicy(policy);
+    return { policy: this.registry.policy };
+  }
+
+  revokeAll(): { revoked: number } {
+    return { revoked: this.registry.revokeAll() };
+  }
+
+  /** Back to a fresh emulator: no tokens, zero counters, no faults, the configured policy. */
+  reset(): Record<string, never> {
+    this.registry.reset();
+    this.stats.reset();
+    this.faults.clear();
+    return {};
+  }
+}

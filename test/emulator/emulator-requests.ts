@@ -1,0 +1,48 @@
+import { FORM_CONTENT_TYPE, PROOF_TOKEN_INFO_PATH, PROOF_TOKEN_PATH, ProofTokenResponse } from '@app/proof-contract';
+import request from 'supertest';
+
+/** `Authorization: Basic base64(client_id:client_secret)`, as PROOF_API.md shows it. */
+export const basic = (clientId: string, secret: string): string =>
+  `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`;
+
+export const bearer = (token: string): string => `Bearer ${token}`;
+
+/** POST /oauth/v2/token exactly as the docs show: Basic auth plus a form body. */
+export function tokenRequest(url: string, clientId: string, secret: string, form = 'grant_type=client_credentials') {
+  return request(url)
+    .post(PROOF_TOKEN_PATH)
+    .set('Authorization', basic(clientId, secret))
+    .set('Content-Type', FORM_CONTENT_TYPE)
+    .send(form);
+}
+
+/** A token that must be granted; fails the test with the response otherwise. */
+export async function grantToken(
+  url: string,
+  clientId: string,
+  secret: string,
+  form?: string,
+): Promise<ProofTokenResponse> {
+  const response = await tokenRequest(url, clientId, secret, form);
+  if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${response.text}`);
+  return response.body as ProofTokenResponse;
+}
+
+export function tokenInfo(url: string, token: string) {
+  return request(url).get(PROOF_TOKEN_INFO_PATH).set('Authorization', bearer(token));
+}
+
+export function transaction(url: string, token: string) {
+  return request(url).get('/v1/transactions/tx-1').set('Authorization', bearer(token));
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** supertest types bodies as `any`: each test names the shape it expects instead. */
+export const bodyOf = <T>(response: { body: unknown }): T => response.body as T;
+
+export interface ErrorBody {
+  error: string;
+  error_description?: string;
+  message?: string[];
+}
