@@ -14,6 +14,5 @@ export async function createBrokerApp(
   const adapter = new FastifyAdapter({ bodyLimit: 16 * 1024 });
   const logger = options.logger ?? LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { logger });
-  app.enableShutdownHooks();
   return app;
 }

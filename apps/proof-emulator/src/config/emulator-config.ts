@@ -24,7 +24,7 @@ export interface EmulatorConfig {
 export const EMULATOR_CONFIG = Symbol('EMULATOR_CONFIG');
 
 // The single place defaults live: both the env parser and startEmulator() start from them.
-const DEFAULTS = {
+export const EMULATOR_ENV_DEFAULTS = {
   EMULATOR_PORT: '4010',
   EMULATOR_HOST: '127.0.0.1',
   EMULATOR_CLIENTS: 'demo-client:demo-secret',
@@ -43,11 +43,11 @@ const FALSE_WORDS = ['off', 'false', '0', 'no'];
  */
 export function parseEmulatorConfig(env: NodeJS.ProcessEnv): EmulatorConfig {
   const problems: string[] = [];
-  const read = (name: keyof typeof DEFAULTS): string => {
+  const read = (name: keyof typeof EMULATOR_ENV_DEFAULTS): string => {
     const value = env[name]?.trim();
-    return value === undefined || value === '' ? DEFAULTS[name] : value;
+    return value === undefined || value === '' ? EMULATOR_ENV_DEFAULTS[name] : value;
   };
-  const integer = (name: keyof typeof DEFAULTS, min: number, max: number): number => {
+  const integer = (name: keyof typeof EMULATOR_ENV_DEFAULTS, min: number, max: number): number => {
     const raw = read(name);
     const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isSafeInteger(value) || value < min || value > max) {
@@ -55,7 +55,7 @@ export function parseEmulatorConfig(env: NodeJS.ProcessEnv): EmulatorConfig {
     }
     return value;
   };
-  const flag = (name: keyof typeof DEFAULTS): boolean => {
+  const flag = (name: keyof typeof EMULATOR_ENV_DEFAULTS): boolean => {
     const raw = read(name).toLowerCase();
     if (!TRUE_WORDS.includes(raw) && !FALSE_WORDS.includes(raw)) {
       problems.push(`${name} must be one of on/off/true/false/1/0, got "${raw}"`);
