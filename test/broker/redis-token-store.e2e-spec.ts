@@ -95,7 +95,7 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
       lock.holdFor(60_000);
       return Promise.resolve(lock.fence);
     });
-    expect(result).toEqual({ acquired: true, value: 1 });
+    expect(result).toEqual({ acquired: true, value: 1, lost: false });
     const ttl = await redis.client().pttl(tokenKeys(profile).lock);
     expect(ttl).toBeGreaterThan(30_000);
     expect(await withLock(store, profile, 5_000, 0, () => Promise.resolve('ran'))).toEqual({ acquired: false });

@@ -36,6 +36,7 @@ export const FAST_TIMINGS: NodeJS.ProcessEnv = {
   BROKER_BACKOFF_MAX_MS: '2000',
   BROKER_RECONCILE_INTERVAL_MS: '1000',
   BROKER_COLD_WAIT_MS: '4000',
+  BROKER_SHUTDOWN_DELAY_MS: '300',
 };
 
 export interface InProcessBroker {

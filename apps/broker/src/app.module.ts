@@ -6,7 +6,10 @@ import { CallerGuard } from './auth/caller.guard';
 import type { BrokerConfig } from './config/broker-config';
 import { BrokerConfigModule } from './config/broker-config.module';
 import { HealthController } from './health/health.controller';
+import { Lifecycle } from './health/lifecycle.service';
 import { BrokerExceptionFilter } from './http/broker-exception.filter';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsModule } from './metrics/metrics.module';
 import { StoreModule } from './store/store.module';
 import { ProfileResolver } from './token/profile-resolver';
 import { ProofTokenClient } from './token/proof-token.client';
@@ -14,8 +17,11 @@ import { RefreshScheduler } from './token/refresh-scheduler.service';
 import { TokenCache } from './token/token-cache.service';
 import { TokenInfoService } from './token/token-info.service';
 import { TokenRefresher } from './token/token-refresher.service';
+import { TokenFetcher } from './token/token-fetcher.service';
+import { LocklessRefresher } from './token/lockless-refresher.service';
 import { TokenController } from './token/token.controller';
 import { TokenService } from './token/token.service';
+import { TokenRestorer } from './token/token-restorer.service';
 
 @Module({})
 export class AppModule {
@@ -23,8 +29,13 @@ export class AppModule {
   static forRoot(config: BrokerConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [BrokerConfigModule.forRoot(config), ScheduleModule.forRoot(), StoreModule.forRoot(config.redisUrl)],
-      controllers: [TokenController, HealthController],
+      imports: [
+        BrokerConfigModule.forRoot(config),
+        MetricsModule,
+        ScheduleModule.forRoot(),
+        StoreModule.forRoot(config.redisUrl),
+      ],
+      controllers: [TokenController, HealthController, MetricsController],
       providers: [
         CallerAuthenticator,
         CallerGuard,
@@ -32,9 +43,13 @@ export class AppModule {
         ProofTokenClient,
         TokenCache,
         TokenRefresher,
+        TokenFetcher,
+        LocklessRefresher,
         TokenService,
         TokenInfoService,
         RefreshScheduler,
+        TokenRestorer,
+        Lifecycle,
         { provide: APP_FILTER, useClass: BrokerExceptionFilter },
         {
           provide: APP_PIPE,

@@ -3,21 +3,13 @@ import { Logger } from '@nestjs/common';
 import { ConfigValidationError } from './config/config.errors';
 import { loadBrokerConfig } from './config/load-broker-config';
 import { createBrokerApp } from './create-broker-app';
+import { installGracefulShutdown } from './graceful-shutdown';
 
 async function bootstrap(): Promise<void> {
   const config = loadBrokerConfig(process.env);
   const app = await createBrokerApp(config);
   await app.listen(config.port, config.host);
-  // Not enableShutdownHooks(): it re-raises the signal after closing, so the exit status
-  // would be 143 instead of 0. Closing runs every onApplicationShutdown hook (Redis, jobs).
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      app.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    });
-  }
+  installGracefulShutdown(app, config.shutdownDelayMs);
   new Logger('Bootstrap').log(
     `token broker ${config.replicaId} listening on ${await app.getUrl()} (store: ${config.redisUrl ? 'redis' : 'memory'})`,
   );

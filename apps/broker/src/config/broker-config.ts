@@ -51,12 +51,20 @@ export interface RefreshConfig {
   readonly coldWaitMs: number;
   /** revoke-previous only: how long replicas get to stop serving the old token before Proof revokes it. */
   readonly handOverMs: number;
+  /**
+   * 0 (default): never refresh without the lock. Otherwise, while Redis is unreachable, a
+   * replica whose token has less than this left refreshes on its own: every replica may do
+   * so, which under revoke-previous revokes each other's tokens.
+   */
+  readonly refreshWithoutRedisBelowMs: number;
 }
 
 export interface BrokerConfig {
   readonly port: number;
   readonly host: string;
   readonly replicaId: string;
+  /** After SIGTERM, readiness is red this long before the server stops accepting requests. */
+  readonly shutdownDelayMs: number;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   readonly redisUrl?: string;
   readonly profiles: readonly ProfileConfig[];

@@ -43,6 +43,8 @@ export class BrokerEnv {
   @Type(() => Number) @IsInt() @Min(100) BROKER_RECONCILE_INTERVAL_MS = 5_000;
   @Type(() => Number) @IsInt() @Min(100) BROKER_COLD_WAIT_MS = 5_000;
   @Type(() => Number) @IsInt() @Min(0) @Max(5_000) BROKER_HANDOVER_MS = 200;
+  @Type(() => Number) @IsInt() @Min(0) @Max(120_000) BROKER_SHUTDOWN_DELAY_MS = 5_000;
+  @Type(() => Number) @IsInt() @Min(0) BROKER_REFRESH_WITHOUT_REDIS_BELOW_SECONDS = 0;
 }
 
 export const BROKER_ENV_KEYS: readonly string[] = [

@@ -142,6 +142,7 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
     host: env.HOST,
     replicaId: env.BROKER_REPLICA_ID ?? `${hostname()}-${process.pid}`,
     logLevel: env.LOG_LEVEL,
+    shutdownDelayMs: env.BROKER_SHUTDOWN_DELAY_MS,
     redisUrl: env.REDIS_URL,
     profiles,
     callers: callerList,
@@ -158,6 +159,7 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
       reconcileIntervalMs: env.BROKER_RECONCILE_INTERVAL_MS,
       coldWaitMs: env.BROKER_COLD_WAIT_MS,
       handOverMs: env.BROKER_HANDOVER_MS,
+      refreshWithoutRedisBelowMs: env.BROKER_REFRESH_WITHOUT_REDIS_BELOW_SECONDS * 1000,
     },
   };
 }

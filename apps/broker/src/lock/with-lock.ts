@@ -1,6 +1,7 @@
 import type { LockLease, TokenStore } from '../store/token-store';
 
-export type LockResult<T> = { acquired: false } | { acquired: true; value: T };
+/** `lost`: the lock had expired (or was taken) before we released it: our work overran the TTL. */
+export type LockResult<T> = { acquired: false } | { acquired: true; value: T; lost: boolean };
 
 export interface HeldLock extends LockLease {
   /** Instead of releasing at the end, keep the lock for `ms`: a shared backoff for every replica. */
@@ -24,10 +25,15 @@ export async function withLock<T>(
   if (!lease) return { acquired: false };
   let holdMs = 0;
   const lock: HeldLock = { ...lease, holdFor: (ms) => void (holdMs = ms) };
+  let value: T;
   try {
-    return { acquired: true, value: await work(lock) };
-  } finally {
-    const settle = holdMs > 0 ? store.holdLock(lease, holdMs) : store.releaseLock(lease);
-    await settle.catch(() => false);
+    value = await work(lock);
+  } catch (error) {
+    await store.releaseLock(lease).catch(() => false);
+    throw error;
   }
+  const settle = holdMs > 0 ? store.holdLock(lease, holdMs) : store.releaseLock(lease);
+  // A release that fails because Redis is down is not "lost": the TTL frees the lock.
+  const ours = await settle.catch(() => true);
+  return { acquired: true, value, lost: !ours };
 }

@@ -76,6 +76,10 @@ export class MemoryTokenStore extends TokenStore {
     return Promise.resolve();
   }
 
+  onReconnect(): void {
+    // Never disconnected.
+  }
+
   onUpdate(listener: TokenUpdateListener): void {
     this.listeners.push(listener);
   }

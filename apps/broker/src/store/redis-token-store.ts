@@ -105,6 +105,10 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
     await this.redis.publish(TOKEN_UPDATES_CHANNEL, JSON.stringify(event));
   }
 
+  onReconnect(listener: () => void): void {
+    this.redis.on('ready', listener);
+  }
+
   onUpdate(listener: TokenUpdateListener): void {
     this.listeners.push(listener);
   }

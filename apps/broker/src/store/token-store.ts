@@ -53,4 +53,6 @@ export abstract class TokenStore {
   abstract writeStatus(profile: string, status: RefreshStatus): Promise<void>;
   abstract publish(event: TokenEvent): Promise<void>;
   abstract onUpdate(listener: TokenUpdateListener): void;
+  /** Called each time the store (re)connects; never on the embedded store. */
+  abstract onReconnect(listener: () => void): void;
 }

@@ -99,4 +99,12 @@ describe('due and reuse rules', () => {
     expect(blockedByReuse(reused, T0 + HOUR + REUSED_TOKEN_RETRY_MARGIN_MS)).toBe(false);
     expect(blockedByReuse(undefined, T0)).toBe(false);
   });
+
+  it('never plans a reused token before its retry point, and is due exactly from there', () => {
+    const reused = record(T0, HOUR, { refreshAfter: refreshAfterFor(T0, T0 + HOUR, timing, true) });
+    const wakeups = Array.from({ length: 50 }, (_, i) => plannedRefreshAt(reused, timing, () => i / 50));
+    expect(Math.min(...wakeups)).toBe(reused.refreshAfter);
+    expect(isDue(reused, reused.refreshAfter - 1, timing)).toBe(false);
+    expect(isDue(reused, reused.refreshAfter, timing)).toBe(true);
+  });
 });

@@ -53,15 +53,21 @@ export function refreshAfterFor(
  */
 export function plannedRefreshAt(record: TokenRecord, timing: RefreshTiming, random: Random): number {
   const jitter = random() * timing.jitterFraction * lifetimeOf(record);
+  // A reused token comes back from Proof until it expires: spread after that point, never before.
+  if (isReused(record)) return record.refreshAfter + jitter;
   return Math.max(record.receivedAt, record.refreshAfter - jitter);
 }
+
+/** Records whose refresh point lies past their expiry were reused by Proof (see refreshAfterFor). */
+const isReused = (record: TokenRecord): boolean => record.refreshAfter > record.expiresAt;
 
 /**
  * Whether `record` is due for replacement: true from the earliest wake-up any replica can
  * have (the shared point minus the whole jitter window), and when there is no record.
  */
 export function isDue(record: TokenRecord | undefined, now: number, timing: RefreshTiming): boolean {
-  return record === undefined || now >= plannedRefreshAt(record, timing, () => 1);
+  if (record === undefined) return true;
+  return now >= (isReused(record) ? record.refreshAfter : plannedRefreshAt(record, timing, () => 1));
 }
 
 /** Exponential backoff with full jitter (AWS architecture blog), at least the upstream's Retry-After. */
@@ -82,7 +88,7 @@ export function backoffDelayMs(
  * before `refreshAfter` (just past its expiry) would only return it once more.
  */
 export function blockedByReuse(record: TokenRecord | undefined, now: number): boolean {
-  return record !== undefined && record.refreshAfter > record.expiresAt && now < record.refreshAfter;
+  return record !== undefined && isReused(record) && now < record.refreshAfter;
 }
 
 /** A caller's min_ttl may force an early refresh, but not of a token that was just fetched. */

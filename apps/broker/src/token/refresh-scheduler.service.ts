@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import type { BrokerConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
@@ -17,9 +17,9 @@ const RECONCILE_JOB = 'token-reconcile';
  * throw: failures are logged here and recorded in the shared refresh status.
  */
 @Injectable()
-export class RefreshScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RefreshScheduler.name);
-  private readonly running = new Set<string>();
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(
     @InjectBrokerConfig() private readonly config: BrokerConfig,
@@ -50,10 +50,12 @@ export class RefreshScheduler implements OnApplicationBootstrap, OnApplicationSh
     void this.refreshDue();
   }
 
-  onApplicationShutdown(): void {
+  /** Before Redis closes: stop the jobs and let a running refresh finish and release its lock. */
+  async beforeApplicationShutdown(): Promise<void> {
     for (const name of [REFRESH_JOB, RECONCILE_JOB]) {
       if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
     }
+    await Promise.allSettled(this.running.values());
   }
 
   async refreshDue(): Promise<void> {
@@ -63,7 +65,12 @@ export class RefreshScheduler implements OnApplicationBootstrap, OnApplicationSh
   private async refreshIfDue(name: string): Promise<void> {
     const plannedAt = this.cache.plannedAt(name);
     if ((plannedAt !== undefined && Date.now() < plannedAt) || this.running.has(name)) return;
-    this.running.add(name);
+    const run = this.runRefresh(name).finally(() => this.running.delete(name));
+    this.running.set(name, run);
+    await run;
+  }
+
+  private async runRefresh(name: string): Promise<void> {
     try {
       // After the lock, the stored record decides: a record another replica just wrote is not due.
       await this.refresher.refresh(this.profiles.require(name), (stored, now) =>
@@ -71,8 +78,6 @@ export class RefreshScheduler implements OnApplicationBootstrap, OnApplicationSh
       );
     } catch (error) {
       this.logger.warn(`profile ${name}: scheduled refresh failed: ${(error as Error).message}`);
-    } finally {
-      this.running.delete(name);
     }
   }
 

@@ -32,7 +32,10 @@ export class TokenInfoService {
       expires_at: iso(record?.expiresAt),
       expires_in: record ? Math.max(0, Math.floor((record.expiresAt - now) / 1000)) : null,
       created_at: record ? iso(record.createdAt * 1000) : null,
-      clock_skew_seconds: record ? Math.round(record.createdAt - record.receivedAt / 1000) : null,
+      // Proof's clock minus ours: from the Date header (second precision) or else created_at.
+      clock_skew_seconds: record
+        ? Math.round(((record.serverDate ?? record.createdAt * 1000) - record.receivedAt) / 1000)
+        : null,
       scope: record?.scope ?? null,
       fence: record?.fence ?? null,
       fingerprint: record ? createHash('sha256').update(record.accessToken).digest('hex').slice(0, 12) : null,

@@ -7,6 +7,8 @@ export interface TokenRecord {
   /** Upstream `created_at` (Unix seconds, Proof's clock): reported, never used for expiry. */
   readonly createdAt: number;
   readonly receivedAt: number;
+  /** Proof's clock from the `Date` header of the answer, when present (skew reporting). */
+  readonly serverDate?: number;
   /** `receivedAt + expires_in`: `expires_in` is seconds remaining, so network delay only shortens it. */
   readonly expiresAt: number;
   /** Fence of the lock lease that wrote this record: strictly increasing per profile. */

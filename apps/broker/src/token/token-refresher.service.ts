@@ -2,15 +2,25 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { BrokerConfig, ProfileConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
 import { HeldLock, withLock } from '../lock/with-lock';
+import { BrokerMetrics } from '../metrics/broker-metrics';
 import { RefreshStatus, TokenStore } from '../store/token-store';
-import { ProofTokenClient, UpstreamToken } from './proof-token.client';
-import { backoffDelayMs, refreshAfterFor } from './refresh-policy';
+import { LocklessRefresher } from './lockless-refresher.service';
+import type { UpstreamToken } from './proof-token.client';
+import { TokenFetcher } from './token-fetcher.service';
+import { backoffDelayMs } from './refresh-policy';
 import { TokenCache } from './token-cache.service';
 import type { TokenRecord } from './token-record';
 import { UpstreamTokenError } from './upstream-token.error';
 
 export type RefreshResult =
-  'refreshed' | 'reused' | 'not_needed' | 'busy' | 'transient_failure' | 'permanent_failure' | 'stale_write';
+  | 'refreshed'
+  | 'reused'
+  | 'refreshed_without_lock'
+  | 'not_needed'
+  | 'busy'
+  | 'transient_failure'
+  | 'permanent_failure'
+  | 'stale_write';
 
 /** Decides, after taking the lock and re-reading the store, whether the stored token still needs replacing. */
 export type NeedsRefresh = (stored: TokenRecord | undefined, now: number) => boolean;
@@ -24,19 +34,33 @@ export class TokenRefresher {
     @InjectBrokerConfig() private readonly config: BrokerConfig,
     private readonly store: TokenStore,
     private readonly cache: TokenCache,
-    private readonly client: ProofTokenClient,
+    private readonly fetcher: TokenFetcher,
+    private readonly lockless: LocklessRefresher,
+    private readonly metrics: BrokerMetrics,
   ) {}
 
   async refresh(profile: ProfileConfig, needsRefresh: NeedsRefresh): Promise<RefreshResult> {
     const { lockTtlMs } = this.config.refresh;
-    const result = await withLock(this.store, profile.name, lockTtlMs, this.cache.fence(profile.name), async (lock) => {
+    const locked = withLock(this.store, profile.name, lockTtlMs, this.cache.fence(profile.name), async (lock) => {
       // Another replica may have refreshed between our decision and the lock: re-read.
       const stored = await this.store.read(profile.name);
       if (stored) this.cache.offer(stored);
       if (!needsRefresh(stored, Date.now())) return 'not_needed' as const;
       return this.fetchAndWrite(profile, lock, stored);
     });
-    return result.acquired ? result.value : 'busy';
+    let result: Awaited<typeof locked>;
+    try {
+      result = await locked;
+    } catch (error) {
+      // Redis unreachable: by default the token in memory is served until its floor.
+      if (!this.lockless.applies(profile.name, Date.now()) || !needsRefresh(this.cache.get(profile.name), Date.now()))
+        throw error;
+      return (await this.lockless.refresh(profile)) ? 'refreshed_without_lock' : 'transient_failure';
+    }
+    this.metrics.lock.inc({ profile: profile.name, result: result.acquired ? 'acquired' : 'contended' });
+    if (!result.acquired) return 'busy';
+    if (result.lost) this.metrics.lock.inc({ profile: profile.name, result: 'expired_while_held' });
+    return result.value;
   }
 
   private async fetchAndWrite(
@@ -47,36 +71,27 @@ export class TokenRefresher {
     const handingOver = await this.startHandOver(profile, lock, stored);
     let upstream: UpstreamToken;
     try {
-      upstream = await this.client.requestToken(profile, this.config.refresh.upstreamTimeoutMs);
+      upstream = await this.fetcher.fetch(profile);
     } catch (error) {
       if (handingOver) await this.endHandOver(profile, lock);
       return this.recordFailure(profile, lock, error);
     }
     // Under Doorkeeper's reuse_access_token the same token comes back: not a new token.
     const reused = upstream.accessToken === (stored ?? this.cache.get(profile.name))?.accessToken;
-    const expiresAt = upstream.receivedAt + upstream.expiresInSeconds * 1000;
-    const record: TokenRecord = {
-      profile: profile.name,
-      accessToken: upstream.accessToken,
-      tokenType: upstream.tokenType,
-      scope: upstream.scope,
-      createdAt: upstream.createdAt,
-      receivedAt: upstream.receivedAt,
-      expiresAt,
-      fence: lock.fence,
-      refreshedBy: this.config.replicaId,
-      refreshAfter: refreshAfterFor(upstream.receivedAt, expiresAt, this.config.refresh, reused),
-    };
+    const record = this.fetcher.toRecord(profile, upstream, lock.fence, reused);
     const written = await this.store.write(record).catch(() => false);
     if (handingOver && !written) await this.endHandOver(profile, lock);
     if (!written) {
       this.logger.warn(`profile ${profile.name}: write with fence ${lock.fence} rejected, a newer lease exists`);
+      this.metrics.fencedWritesRejected.inc({ profile: profile.name });
+      this.metrics.refreshes.inc({ profile: profile.name, outcome: 'stale_write' });
       await this.writeStatus(profile.name, { outcome: 'stale_write', failures: 0 });
       return 'stale_write';
     }
     this.cache.offer(record);
     await this.store.publish({ profile: profile.name, fence: record.fence, kind: 'written' }).catch(() => undefined);
     const outcome = reused ? 'reused' : 'refreshed';
+    this.metrics.refreshes.inc({ profile: profile.name, outcome });
     await this.writeStatus(profile.name, { outcome, failures: 0 });
     this.logger.log(
       `profile ${profile.name}: ${outcome} token, fence ${record.fence}, expires in ${upstream.expiresInSeconds}s`,
@@ -126,6 +141,7 @@ export class TokenRefresher {
     // Keeping the lock for the backoff makes it shared: no replica retries before it ends.
     lock.holdFor(delayMs);
     const outcome = failure.kind === 'permanent' ? 'permanent_failure' : 'transient_failure';
+    this.metrics.refreshes.inc({ profile: profile.name, outcome });
     await this.writeStatus(profile.name, {
       outcome,
       failures,

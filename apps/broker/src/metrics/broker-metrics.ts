@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every Prometheus metric of the broker, on a registry of its own. Labels are profile
+ * names, caller names, outcomes and status classes: never a token, key or secret.
+ */
+@Injectable()
+export class BrokerMetrics {
+  readonly registry = new Registry();
+
+  readonly tokenTtl = new Gauge({
+    name: 'broker_token_ttl_seconds',
+    help: 'Seconds until the token this replica serves for a profile expires (the dashboard gauge)',
+    labelNames: ['profile'],
+    registers: [this.registry],
+  });
+
+  readonly refreshes = new Counter({
+    name: 'broker_refreshes_total',
+    help: 'Refresh attempts that reached Proof, by outcome (refreshed, reused, transient_failure, permanent_failure, stale_write)',
+    labelNames: ['profile', 'outcome'],
+    registers: [this.registry],
+  });
+
+  readonly upstreamDuration = new Histogram({
+    name: 'broker_upstream_request_duration_seconds',
+    help: 'Duration of token requests to Proof, by status class (2xx, 4xx, 5xx, timeout, network)',
+    labelNames: ['profile', 'status_class'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly lock = new Counter({
+    name: 'broker_lock_total',
+    help: 'Refresh lock attempts: acquired, contended (held by another replica), expired_while_held',
+    labelNames: ['profile', 'result'],
+    registers: [this.registry],
+  });
+
+  readonly fencedWritesRejected = new Counter({
+    name: 'broker_fenced_writes_rejected_total',
+    help: 'Token writes rejected because a newer fence exists (a stale writer was stopped)',
+    labelNames: ['profile'],
+    registers: [this.registry],
+  });
+
+  readonly served = new Counter({
+    name: 'broker_tokens_served_total',
+    help: 'Tokens handed out, by profile and caller',
+    labelNames: ['profile', 'caller'],
+    registers: [this.registry],
+  });
+
+  readonly redisUp = new Gauge({
+    name: 'broker_redis_up',
+    help: '1 while the Redis command connection is ready, 0 otherwise (absent on the embedded store)',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}
