@@ -2,6 +2,7 @@ import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
+import { registerTokenRoute } from './token/token-fast-route';
 import type { BrokerConfig } from './config/broker-config';
 
 const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -14,5 +15,6 @@ export async function createBrokerApp(
   const adapter = new FastifyAdapter({ bodyLimit: 16 * 1024 });
   const logger = options.logger ?? LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { logger });
+  registerTokenRoute(app);
   return app;
 }

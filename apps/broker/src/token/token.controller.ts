@@ -1,33 +1,18 @@
 import { Controller, Get, Header, Query, Req, UseGuards } from '@nestjs/common';
 import { CallerGuard, type AuthenticatedRequest } from '../auth/caller.guard';
 import { RequireRole } from '../auth/require-role.decorator';
-import { GetTokenQuery, TokenInfoQuery } from './get-token.query';
+import { TokenInfoQuery } from './token-info.query';
 import { TokenInfoDto } from './token-info.dto';
 import { TokenInfoService } from './token-info.service';
-import { TokenResponseDto } from './token-response.dto';
-import { TokenService } from './token.service';
 
 /** The guard has authenticated the caller and resolved `request.profileName` for its role. */
 const profileOf = (request: AuthenticatedRequest): string => request.profileName as string;
 
+/** GET /token itself is the Fastify fast route (token-fast-route.ts). */
 @Controller('token')
 @UseGuards(CallerGuard)
 export class TokenController {
-  constructor(
-    private readonly tokens: TokenService,
-    private readonly infos: TokenInfoService,
-  ) {}
-
-  @Get()
-  @RequireRole('token:read')
-  @Header('Cache-Control', 'no-store')
-  @Header('Pragma', 'no-cache')
-  async getToken(@Req() request: AuthenticatedRequest, @Query() query: GetTokenQuery): Promise<TokenResponseDto> {
-    return TokenResponseDto.from(
-      await this.tokens.getToken(profileOf(request), (query.min_ttl ?? 0) * 1000),
-      Date.now(),
-    );
-  }
+  constructor(private readonly infos: TokenInfoService) {}
 
   @Get('info')
   @RequireRole('token:info')
