@@ -199,7 +199,9 @@ describe('GET /token and /token/info (real Redis, real emulator)', () => {
   });
 
   it('answers liveness without auth, and a stable 404 for unknown routes', async () => {
-    await request(broker.url).get('/health/live').expect(200, { status: 'ok' });
+    const live = await request(broker.url).get('/health/live');
+    expect(live.status).toBe(200);
+    expect(live.body.status).toBe('ok');
     const res = await request(broker.url).get('/nope');
     expect(res.status).toBe(404);
     expect(res.body.error).toBe('not_found');

@@ -7,6 +7,8 @@ import type { BrokerConfig } from './config/broker-config';
 import { BrokerConfigModule } from './config/broker-config.module';
 import { HealthController } from './health/health.controller';
 import { Lifecycle } from './health/lifecycle.service';
+import { TokenHealthIndicator } from './health/token.health';
+import { TerminusModule } from '@nestjs/terminus';
 import { BrokerExceptionFilter } from './http/broker-exception.filter';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
@@ -32,6 +34,7 @@ export class AppModule {
       imports: [
         BrokerConfigModule.forRoot(config),
         MetricsModule,
+        TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
         ScheduleModule.forRoot(),
         StoreModule.forRoot(config.redisUrl),
       ],
@@ -50,6 +53,7 @@ export class AppModule {
         RefreshScheduler,
         TokenRestorer,
         Lifecycle,
+        TokenHealthIndicator,
         { provide: APP_FILTER, useClass: BrokerExceptionFilter },
         {
           provide: APP_PIPE,

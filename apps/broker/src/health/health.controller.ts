@@ -1,30 +1,26 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ProfileResolver } from '../token/profile-resolver';
-import { TokenService } from '../token/token.service';
-import { Lifecycle } from './lifecycle.service';
+import { Controller, Get } from '@nestjs/common';
+import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
+import { TokenHealthIndicator } from './token.health';
 
-/** Probes for the load balancer and the orchestrator. */
+/** Probes for the load balancer and the orchestrator (Terminus). */
 @Controller('health')
 export class HealthController {
   constructor(
-    private readonly profiles: ProfileResolver,
-    private readonly tokens: TokenService,
-    private readonly lifecycle: Lifecycle,
+    private readonly health: HealthCheckService,
+    private readonly tokens: TokenHealthIndicator,
   ) {}
 
   /** The process answers. Never depends on Redis or Proof. */
   @Get('live')
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
   }
 
-  /** This replica can serve a token for every profile from memory right now. */
+  /** This replica can serve a token for every profile from memory right now, and is not draining. */
   @Get('ready')
-  ready(): { status: 'ok' } {
-    // Red first when shutting down, so the load balancer stops sending before we stop accepting.
-    if (this.lifecycle.draining) throw new ServiceUnavailableException('shutting down');
-    const missing = this.profiles.all().filter((profile) => !this.tokens.canServe(profile.name));
-    if (missing.length > 0) throw new ServiceUnavailableException(`no servable token for ${missing.length} profile(s)`);
-    return { status: 'ok' };
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([() => this.tokens.accepting(), () => this.tokens.servable()]);
   }
 }

@@ -23,6 +23,11 @@ const HTTP_CODES: Record<number, string> = {
   429: 'rate_limited',
 };
 
+/** Terminus answers a failed check with its report (`{status, info, error, details}`): keep it. */
+function isHealthReport(response: unknown): boolean {
+  return typeof response === 'object' && response !== null && 'details' in response && 'status' in response;
+}
+
 /** Validation messages name the parameter and the rule, never the value sent. */
 function publicMessage(exception: HttpException): string {
   const response = exception.getResponse();
@@ -46,6 +51,8 @@ export function describeError(exception: unknown): ErrorResponse {
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
+    const response = exception.getResponse();
+    if (isHealthReport(response)) return { status, body: response as unknown as ErrorBody };
     const code = HTTP_CODES[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request');
     return { status, body: { error: code, message: publicMessage(exception) } };
   }
