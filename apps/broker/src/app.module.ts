@@ -10,6 +10,7 @@ import { Lifecycle } from './health/lifecycle.service';
 import { TokenHealthIndicator } from './health/token.health';
 import { TerminusModule } from '@nestjs/terminus';
 import { BrokerExceptionFilter } from './http/broker-exception.filter';
+import { LoggingModule } from './logging/logging.module';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { StoreModule } from './store/store.module';
@@ -28,11 +29,12 @@ import { TokenRestorer } from './token/token-restorer.service';
 @Module({})
 export class AppModule {
   /** Built from an already validated config: `main.ts` loads it, tests pass their own. */
-  static forRoot(config: BrokerConfig): DynamicModule {
+  static forRoot(config: BrokerConfig, options: { silent?: boolean } = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
         BrokerConfigModule.forRoot(config),
+        LoggingModule.forRoot(config, options.silent ?? false),
         MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
         ScheduleModule.forRoot(),

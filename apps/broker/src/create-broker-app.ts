@@ -1,20 +1,21 @@
-import { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { registerTokenRoute } from './token/token-fast-route';
 import type { BrokerConfig } from './config/broker-config';
+import { requestIdOf } from './logging/request-id';
+import { registerTokenRoute } from './token/token-fast-route';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-/** Creates (not yet listening) the broker app on Fastify; shared by main.ts and the tests. */
+/** Creates (not yet listening) the broker app on Fastify; shared by main.ts, the demo and the tests. */
 export async function createBrokerApp(
   config: BrokerConfig,
   options: { logger?: false } = {},
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: 16 * 1024 });
-  const logger = options.logger ?? LEVELS.slice(0, LEVELS.indexOf(config.logLevel) + 1);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, { logger });
+  // Requests are small GETs: a tight body limit keeps a hostile client from making us buffer much.
+  const adapter = new FastifyAdapter({ bodyLimit: 16 * 1024, genReqId: requestIdOf });
+  const module = AppModule.forRoot(config, { silent: options.logger === false });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
   registerTokenRoute(app);
   return app;
 }

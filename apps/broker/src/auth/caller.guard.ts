@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { InvalidRequestError } from '../http/broker.errors';
+import { audit } from '../logging/request-audit';
 import { ProfileResolver } from '../token/profile-resolver';
 import type { Caller } from './caller';
 import { CallerAuthenticator } from './caller-authenticator.service';
@@ -23,6 +24,7 @@ export class CallerGuard implements CanActivate {
     if (!role) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const caller = this.authenticator.authenticate(request.headers.authorization);
+    audit(request.raw, { caller: caller.name });
     const query = request.query as Record<string, unknown>;
     if (query.profile !== undefined && typeof query.profile !== 'string') {
       throw new InvalidRequestError('profile must be given once');
@@ -32,6 +34,7 @@ export class CallerGuard implements CanActivate {
     this.authenticator.authorize(caller, role, profile);
     this.profiles.require(profile);
     request.caller = caller;
+    audit(request.raw, { profile });
     request.profileName = profile;
     return true;
   }

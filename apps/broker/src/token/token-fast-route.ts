@@ -2,6 +2,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from '@nestjs/common';
 import { CallerAuthenticator } from '../auth/caller-authenticator.service';
 import { describeError } from '../http/error-response';
+import { audit } from '../logging/request-audit';
+import { tokenFingerprint } from '../logging/token-fingerprint';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { ProfileResolver } from './profile-resolver';
 import { parseTokenQuery } from './token-query';
@@ -51,6 +53,7 @@ export function registerTokenRoute(app: NestFastifyApplication): void {
         void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
         try {
           const caller = auth.authenticate(request.headers.authorization);
+          audit(request.raw, { caller: caller.name });
           const query = parseTokenQuery(request.query as Record<string, unknown>);
           const profile = profiles.nameFor(query.profile);
           auth.authorize(caller, 'token:read', profile);
@@ -58,6 +61,12 @@ export function registerTokenRoute(app: NestFastifyApplication): void {
           const pending = tokens.getToken(profile, query.minTtlMs);
           const record: TokenRecord = pending instanceof Promise ? await pending : pending;
           metrics.served.inc({ profile, caller: caller.name });
+          audit(request.raw, {
+            caller: caller.name,
+            profile,
+            fence: record.fence,
+            fingerprint: tokenFingerprint(record.accessToken),
+          });
           return TokenResponseDto.from(record, Date.now());
         } catch (exception) {
           const { status, body, retryAfterSeconds, unexpected } = describeError(exception);

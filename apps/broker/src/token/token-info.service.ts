@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import type { BrokerConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
 import { RefreshStatus, TokenStore } from '../store/token-store';
+import { tokenFingerprint } from '../logging/token-fingerprint';
 import { isServable } from './refresh-policy';
 import { TokenCache } from './token-cache.service';
 import { TokenInfoDto } from './token-info.dto';
@@ -38,7 +38,7 @@ export class TokenInfoService {
         : null,
       scope: record?.scope ?? null,
       fence: record?.fence ?? null,
-      fingerprint: record ? createHash('sha256').update(record.accessToken).digest('hex').slice(0, 12) : null,
+      fingerprint: record ? tokenFingerprint(record.accessToken) : null,
       last_refresh: status
         ? {
             at: new Date(status.lastAttemptAt).toISOString(),

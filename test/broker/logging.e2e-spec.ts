@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
+import { FAST_TIMINGS, writeCallersFile } from '../support/broker';
+import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
+import { waitUntil } from '../support/wait';
+
+const SECRET = 'client-secret-never-logged-42';
+
+describe('structured logs of a broker process', () => {
+  let emulator: StartedEmulator;
+  let broker: BrokerProcess;
+  let key: string;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ clients: `app:${SECRET}` });
+    const callers = writeCallersFile([{ name: 'billing', roles: ['token:read'], profiles: ['default'] }]);
+    key = callers.keys.billing;
+    broker = await startBrokerProcess('logger', {
+      ...FAST_TIMINGS,
+      LOG_LEVEL: 'log',
+      PROOF_BASE_URL: emulator.url,
+      PROOF_CLIENT_ID: 'app',
+      PROOF_CLIENT_SECRET: SECRET,
+      BROKER_CALLERS_FILE: callers.path,
+    });
+  });
+  afterAll(async () => {
+    await broker?.process.stop('SIGTERM');
+    await emulator?.close();
+  });
+
+  it('writes one JSON access/audit line per token handed out, and never a token, key or secret', async () => {
+    const response = await fetch(`${broker.url}/token?profile=default`, {
+      headers: { authorization: `Bearer ${key}`, 'x-request-id': 'req-abc-123' },
+    });
+    const { access_token: token } = (await response.json()) as { access_token: string };
+    await fetch(`${broker.url}/token`, { headers: { authorization: 'Bearer wrong-key-xyz' } });
+    await fetch(`${broker.url}/token?key=${key}`);
+    await waitUntil('the access lines', () => broker.process.output().includes('req-abc-123'), 5_000);
+    await waitUntil('the 401 line', () => /"statusCode":401/.test(broker.process.output()), 5_000);
+
+    const lines = broker.process
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.length).toBeGreaterThan(5);
+    const served = lines.find((line) => (line.req as { id?: string } | undefined)?.id === 'req-abc-123');
+    expect(served).toMatchObject({
+      replica: 'logger',
+      caller: 'billing',
+      profile: 'default',
+      fence: 1,
+      fingerprint: createHash('sha256').update(token).digest('hex').slice(0, 12),
+      req: { method: 'GET', path: '/token', remoteAddress: expect.any(String) },
+      res: { statusCode: 200 },
+      responseTime: expect.any(Number),
+    });
+    const output = broker.process.output();
+    for (const secret of [token, key, SECRET, 'wrong-key-xyz']) expect(output).not.toContain(secret);
+  });
+});
