@@ -1,6 +1,7 @@
 // Nest 12 packages are ESM-only. Node 20 loads them from our CommonJS build through
 // require(esm), but Jest's own module loader only does that on Node >= 24.9, so the
-// tests compile those packages to CommonJS with SWC (cached after the first run).
+// tests compile those packages (and the few other ESM-only ones they load, such as
+// content-disposition via @fastify/static) to CommonJS with SWC (cached after the first run).
 const swc = [
   '@swc/jest',
   {
@@ -24,7 +25,7 @@ module.exports = {
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   transform: { '^.+\\.(t|j)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!@nestjs/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition)/)'],
   moduleNameMapper: {
     '^@app/proof-contract(|/.*)$': '<rootDir>/libs/proof-contract/src$1',
   },

@@ -59,6 +59,15 @@ describe('health probes and metrics (real Redis, real emulator)', () => {
       expect(res.text).not.toContain(secret);
   });
 
+  it('serves the OpenAPI UI and JSON at /docs', async () => {
+    const ui = await request(broker.url).get('/docs');
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger');
+    const json = await request(broker.url).get('/docs-json');
+    expect(json.status).toBe(200);
+    expect(Object.keys(json.body.paths)).toContain('/token');
+  });
+
   it('turns readiness red when draining, while liveness stays green', async () => {
     broker.app.get(Lifecycle).startDraining();
     const ready = await request(broker.url).get('/health/ready');

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireBuilt } from '../support/broker-process';
 import { startProcess } from '../support/child-process';
@@ -9,6 +10,21 @@ import { waitUntil } from '../support/wait';
 const ROOT = join(__dirname, '..', '..');
 
 describe('the README quick start', () => {
+  it('npm scripts run files the build produces', () => {
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    // Scripts whose JavaScript comes from `npm run build` (the bench compiles its own).
+    const built = Object.entries(scripts).filter(([, command]) => !command.includes('tsc -p'));
+    const targets = built.flatMap(([name, command]) =>
+      [...command.matchAll(/node (dist\/\S+\.js)/g)].map((m) => [name, m[1]] as const),
+    );
+    expect(targets.map(([name]) => name)).toEqual(
+      expect.arrayContaining(['demo', 'broker:keygen', 'start', 'start:emulator']),
+    );
+    expect(targets.filter(([, path]) => !existsSync(join(ROOT, path)))).toEqual([]);
+  });
+
   it('npm run demo: prints a curl that gets a token from the broker, and stops cleanly', async () => {
     const port = await freePort();
     const demo = startProcess(process.execPath, [requireBuilt(join(ROOT, 'dist/scripts/demo.js'))], {

@@ -4,6 +4,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { BrokerConfig } from './config/broker-config';
 import { requestIdOf } from './logging/request-id';
+import { SwaggerModule } from '@nestjs/swagger';
+import { buildOpenApiDocument } from './openapi/openapi-document';
 import { registerTokenRoute } from './token/token-fast-route';
 
 /** Creates (not yet listening) the broker app on Fastify; shared by main.ts, the demo and the tests. */
@@ -17,5 +19,6 @@ export async function createBrokerApp(
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   registerTokenRoute(app);
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app));
   return app;
 }

@@ -1,26 +1,34 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class LastRefreshDto {
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ description: 'Replica that made the attempt' }) replica!: string;
+  @ApiProperty({ enum: ['refreshed', 'reused', 'transient_failure', 'permanent_failure', 'stale_write'] })
+  outcome!: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Stable code, e.g. invalid_client, upstream_5xx' })
+  error!: string | null;
+}
+
 /** 200 body of GET /token/info: what ops dashboards need, never the token itself. */
 export class TokenInfoDto {
-  profile!: string;
-  /** False when this replica holds no token with at least the serving floor left. */
-  servable!: boolean;
-  expires_at!: string | null;
-  expires_in!: number | null;
-  /** Upstream issue time (Proof's clock). */
+  @ApiProperty() profile!: string;
+  @ApiProperty({ description: 'This replica holds a token with at least the serving floor left' }) servable!: boolean;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expires_at!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Whole seconds left' }) expires_in!: number | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: "Issue time, Proof's clock" })
   created_at!: string | null;
-  /** Proof's clock minus ours at the last refresh, in seconds (from `created_at`). */
+  @ApiProperty({ type: Number, nullable: true, description: "Proof's clock minus ours, seconds" })
   clock_skew_seconds!: number | null;
-  scope!: string | null;
+  @ApiProperty({ type: String, nullable: true }) scope!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Fence of the lease that wrote the token' })
   fence!: number | null;
-  /** First 12 hex characters of the token's SHA-256: tells tokens apart, cannot be reversed. */
+  @ApiProperty({ type: String, nullable: true, description: "First 12 hex of the token's SHA-256" })
   fingerprint!: string | null;
-  last_refresh!: {
-    at: string;
-    replica: string;
-    outcome: string;
-    error: string | null;
-  } | null;
+  @ApiProperty({ type: LastRefreshDto, nullable: true }) last_refresh!: LastRefreshDto | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: "This replica's planned refresh" })
   next_refresh_at!: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Shared backoff end' })
   next_attempt_not_before!: string | null;
-  consecutive_failures!: number;
-  store!: 'redis' | 'memory';
+  @ApiProperty() consecutive_failures!: number;
+  @ApiProperty({ enum: ['redis', 'memory'] }) store!: 'redis' | 'memory';
 }

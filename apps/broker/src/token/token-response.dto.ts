@@ -1,14 +1,15 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { TokenRecord } from './token-record';
 
 /** 200 body of GET /token. */
 export class TokenResponseDto {
-  access_token!: string;
-  token_type!: string;
+  @ApiProperty({ description: 'The Proof bearer token' }) access_token!: string;
+  @ApiProperty({ example: 'Bearer' }) token_type!: string;
   /** Whole seconds left, rounded down. */
-  expires_in!: number;
-  expires_at!: string;
-  scope!: string;
-  profile!: string;
+  @ApiProperty({ description: 'Whole seconds left', example: 4795 }) expires_in!: number;
+  @ApiProperty({ format: 'date-time' }) expires_at!: string;
+  @ApiProperty({ example: 'read write' }) scope!: string;
+  @ApiProperty({ example: 'default' }) profile!: string;
 
   static from(record: TokenRecord, now: number): TokenResponseDto {
     return {

@@ -1,6 +1,8 @@
 import { Controller, Get, Header, Query, Req, UseGuards } from '@nestjs/common';
 import { CallerGuard, type AuthenticatedRequest } from '../auth/caller.guard';
+import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
 import { RequireRole } from '../auth/require-role.decorator';
+import { ErrorBodyDto } from '../http/error-body.dto';
 import { TokenInfoQuery } from './token-info.query';
 import { TokenInfoDto } from './token-info.dto';
 import { TokenInfoService } from './token-info.service';
@@ -15,6 +17,9 @@ export class TokenController {
   constructor(private readonly infos: TokenInfoService) {}
 
   @Get('info')
+  @ApiBearerAuth('caller-key')
+  @ApiOkResponse({ type: TokenInfoDto })
+  @ApiResponse({ status: 403, type: ErrorBodyDto, description: 'forbidden' })
   @RequireRole('token:info')
   @Header('Cache-Control', 'no-store')
   info(@Req() request: AuthenticatedRequest, @Query() _query: TokenInfoQuery): Promise<TokenInfoDto> {

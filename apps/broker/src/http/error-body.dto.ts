@@ -1,0 +1,22 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+/** Every error answer of the broker. */
+export class ErrorBodyDto {
+  @ApiProperty({
+    description: 'Stable code',
+    example: 'unauthenticated',
+    enum: [
+      'invalid_request',
+      'profile_required',
+      'unauthenticated',
+      'forbidden',
+      'unknown_profile',
+      'not_found',
+      'token_unavailable',
+      'min_ttl_unsatisfiable',
+      'internal_error',
+    ],
+  })
+  error!: string;
+  @ApiProperty({ description: 'Fixed human-readable text' }) message!: string;
+}
