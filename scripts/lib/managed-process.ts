@@ -1,0 +1,76 @@
+import { ChildProcess, spawn } from 'node:child_process';
+
+const running = new Set<ChildProcess>();
+
+// Whatever ends this process (an uncaught error, process.exit in a signal handler, a failing
+// test), no redis-server, broker or haproxy it started may outlive it.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (null when killed by a signal or never started). */
+  exited(): Promise<number | null>;
+  /** Sends `signal`, escalates to SIGKILL after `timeoutMs`, resolves with the exit code. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+}
+
+export interface StartOptions {
+  readonly env: NodeJS.ProcessEnv;
+  /** Called with every complete output line, e.g. to print it with a prefix. */
+  readonly onLine?: (line: string) => void;
+}
+
+/** Spawns `command` with only the given environment (plus PATH) and captures its output. */
+export function startManagedProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: StartOptions,
+): ManagedProcess {
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let output = '';
+  let partial = '';
+  const collect = (chunk: Buffer) => {
+    const text = chunk.toString();
+    output += text;
+    if (!options.onLine) return;
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    lines.forEach((line) => options.onLine?.(line));
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exit = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    });
+    child.once('error', (error) => {
+      running.delete(child);
+      output += `\n${name}: ${error.message}\n`;
+      resolve(null);
+    });
+  });
+  return {
+    name,
+    child,
+    output: () => output,
+    exited: () => exit,
+    async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000) {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const code = await exit;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
