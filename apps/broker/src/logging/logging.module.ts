@@ -57,7 +57,11 @@ export class LoggingModule {
             customLogLevel: (_req: IncomingMessage, res: ServerResponse) => (res.statusCode >= 500 ? 'warn' : 'info'),
             customProps: (req: IncomingMessage, _res: ServerResponse) => ({ ...auditOf(req) }),
             // Probes and scrapes every second would drown the access log.
-            autoLogging: { ignore: (req: IncomingMessage) => /^\/(health|metrics)/.test(req.url ?? '') },
+            autoLogging: {
+              // Middleware sees a rewritten url: match the original one.
+              ignore: (req: IncomingMessage & { originalUrl?: string }) =>
+                /^\/(health|metrics)/.test(req.originalUrl ?? req.url ?? ''),
+            },
           },
         }),
       ],

@@ -1,4 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import type { BrokerConfig } from '../config/broker-config';
+import { InjectBrokerConfig } from '../config/broker-config.module';
+
+const REFRESH_OUTCOMES = [
+  'refreshed',
+  'reused',
+  'refreshed_without_lock',
+  'transient_failure',
+  'permanent_failure',
+  'stale_write',
+];
+const LOCK_RESULTS = ['acquired', 'contended', 'expired_while_held'];
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -58,7 +70,13 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(@InjectBrokerConfig() config: BrokerConfig) {
     collectDefaultMetrics({ register: this.registry });
+    // Start every series at 0: Prometheus' increase() cannot see a counter's first step.
+    for (const { name: profile } of config.profiles) {
+      for (const outcome of REFRESH_OUTCOMES) this.refreshes.inc({ profile, outcome }, 0);
+      for (const result of LOCK_RESULTS) this.lock.inc({ profile, result }, 0);
+      this.fencedWritesRejected.inc({ profile }, 0);
+    }
   }
 }

@@ -16,6 +16,7 @@ interface Lock {
 @Injectable()
 export class MemoryTokenStore extends TokenStore {
   readonly kind = 'memory';
+  readonly ready = true;
   private readonly records = new Map<string, TokenRecord>();
   private readonly fences = new Map<string, number>();
   private readonly locks = new Map<string, Lock>();

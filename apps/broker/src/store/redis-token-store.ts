@@ -25,6 +25,10 @@ interface ScriptedRedis {
 @Injectable()
 export class RedisTokenStore extends TokenStore implements OnModuleInit {
   readonly kind = 'redis';
+
+  get ready(): boolean {
+    return this.redis.status === 'ready';
+  }
   private readonly logger = new Logger(RedisTokenStore.name);
   private readonly listeners: TokenUpdateListener[] = [];
   private readonly scripts: ScriptedRedis;

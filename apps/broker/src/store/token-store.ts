@@ -40,6 +40,8 @@ export type TokenUpdateListener = (event: TokenEvent) => void;
  */
 export abstract class TokenStore {
   abstract readonly kind: 'redis' | 'memory';
+  /** False while the store cannot take commands (Redis disconnected). */
+  abstract get ready(): boolean;
   abstract read(profile: string): Promise<TokenRecord | undefined>;
   /** Takes the lock if free; the fence is above the counter, the stored record and `fenceFloor`. */
   abstract acquireLock(profile: string, ttlMs: number, fenceFloor: number): Promise<LockLease | undefined>;

@@ -20,6 +20,7 @@ const RECONCILE_JOB = 'token-reconcile';
 export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RefreshScheduler.name);
   private readonly running = new Map<string, Promise<void>>();
+  private storeWasDown = false;
 
   constructor(
     @InjectBrokerConfig() private readonly config: BrokerConfig,
@@ -76,8 +77,14 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
       await this.refresher.refresh(this.profiles.require(name), (stored, now) =>
         isDue(stored, now, this.config.refresh),
       );
+      this.storeWasDown = false;
     } catch (error) {
-      this.logger.warn(`profile ${name}: scheduled refresh failed: ${(error as Error).message}`);
+      if (this.store.ready) this.logger.warn(`profile ${name}: scheduled refresh failed: ${(error as Error).message}`);
+      else if (!this.storeWasDown) {
+        // Once per outage: tokens are served from memory until their floor meanwhile.
+        this.storeWasDown = true;
+        this.logger.warn('Redis unreachable: refreshes paused, serving tokens from memory');
+      }
     }
   }
 
