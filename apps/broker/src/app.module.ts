@@ -38,7 +38,7 @@ export class AppModule {
         MetricsModule,
         TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
         ScheduleModule.forRoot(),
-        StoreModule.forRoot(config.redisUrl),
+        StoreModule.forRoot(config.redis),
       ],
       controllers: [TokenController, HealthController, MetricsController],
       providers: [

@@ -11,7 +11,7 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.port, config.host);
   installGracefulShutdown(app, config.shutdownDelayMs);
   new Logger('Bootstrap').log(
-    `token broker ${config.replicaId} listening on ${await app.getUrl()} (store: ${config.redisUrl ? 'redis' : 'memory'})`,
+    `token broker ${config.replicaId} listening on ${await app.getUrl()} (store: ${config.redis ? `redis ${config.redis.kind}` : 'memory'})`,
   );
 }
 

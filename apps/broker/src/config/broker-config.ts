@@ -59,6 +59,22 @@ export interface RefreshConfig {
   readonly refreshWithoutRedisBelowMs: number;
 }
 
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** One Redis (URL), a Sentinel-managed primary, or a Redis Cluster. */
+export type RedisTopology =
+  | { readonly kind: 'single'; readonly url: string }
+  | {
+      readonly kind: 'sentinel';
+      readonly sentinels: readonly RedisNode[];
+      readonly name: string;
+      readonly password?: string;
+    }
+  | { readonly kind: 'cluster'; readonly nodes: readonly RedisNode[]; readonly password?: string };
+
 export interface BrokerConfig {
   readonly port: number;
   readonly host: string;
@@ -66,7 +82,8 @@ export interface BrokerConfig {
   /** After SIGTERM, readiness is red this long before the server stops accepting requests. */
   readonly shutdownDelayMs: number;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
-  readonly redisUrl?: string;
+  /** Absent: the embedded single-replica store. */
+  readonly redis?: RedisTopology;
   readonly profiles: readonly ProfileConfig[];
   readonly callers: readonly CallerConfig[];
   readonly refresh: RefreshConfig;

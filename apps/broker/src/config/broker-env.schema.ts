@@ -4,6 +4,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
 import { PROOF_ENVIRONMENTS, TOKEN_POLICIES, TokenPolicy } from './broker-config';
 
+const NODE_LIST = /^[\w.-]+:\d{1,5}(,[\w.-]+:\d{1,5})*$/;
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 const url = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
@@ -20,6 +21,16 @@ export class BrokerEnv {
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
+  @IsOptional()
+  @Matches(NODE_LIST, { message: 'REDIS_SENTINELS must be host:port[,host:port...]' })
+  REDIS_SENTINELS?: string;
+  @IsOptional()
+  @Matches(/^[\w.-]+$/, { message: 'REDIS_SENTINEL_NAME must be a master name' })
+  REDIS_SENTINEL_NAME?: string;
+  @IsOptional()
+  @Matches(NODE_LIST, { message: 'REDIS_CLUSTER_NODES must be host:port[,host:port...]' })
+  REDIS_CLUSTER_NODES?: string;
+  @IsOptional() @IsString() @MinLength(1) REDIS_PASSWORD?: string;
 
   @IsIn(Object.keys(PROOF_ENVIRONMENTS)) PROOF_ENVIRONMENT: keyof typeof PROOF_ENVIRONMENTS = 'fairfax';
   @IsOptional() @IsUrl(url) PROOF_BASE_URL?: string;
@@ -52,6 +63,10 @@ export const BROKER_ENV_KEYS: readonly string[] = [
     Object.keys(new BrokerEnv()).concat([
       'BROKER_REPLICA_ID',
       'REDIS_URL',
+      'REDIS_SENTINELS',
+      'REDIS_SENTINEL_NAME',
+      'REDIS_CLUSTER_NODES',
+      'REDIS_PASSWORD',
       'PROOF_BASE_URL',
       'PROOF_CLIENT_ID',
       'PROOF_CLIENT_SECRET',

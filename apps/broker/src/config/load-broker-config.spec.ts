@@ -30,7 +30,7 @@ describe('loadBrokerConfig', () => {
   it('applies the schema defaults to a minimal environment', () => {
     const config = loadBrokerConfig(minimal);
     expect(config.port).toBe(3000);
-    expect(config.redisUrl).toBeUndefined();
+    expect(config.redis).toBeUndefined();
     expect(config.profiles).toEqual([
       {
         name: 'default',
@@ -48,6 +48,40 @@ describe('loadBrokerConfig', () => {
       upstreamTimeoutMs: 10_000,
     });
     expect(config.callers).toEqual([{ name: 'svc', keySha256: [HASH], roles: ['token:read'], profiles: ['default'] }]);
+  });
+
+  it('reads one Redis topology: URL, Sentinel or Cluster, and refuses several', () => {
+    expect(loadBrokerConfig({ ...minimal, REDIS_URL: 'redis://r:6379' }).redis).toEqual({
+      kind: 'single',
+      url: 'redis://r:6379',
+    });
+    expect(
+      loadBrokerConfig({ ...minimal, REDIS_SENTINELS: 's1:26379,s2:26380', REDIS_SENTINEL_NAME: 'main' }).redis,
+    ).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      name: 'main',
+      password: undefined,
+    });
+    expect(loadBrokerConfig({ ...minimal, REDIS_CLUSTER_NODES: 'n1:7000' }).redis).toMatchObject({
+      kind: 'cluster',
+      nodes: [{ host: 'n1', port: 7000 }],
+    });
+    const problems = problemsOf({
+      ...minimal,
+      REDIS_URL: 'redis://r',
+      REDIS_CLUSTER_NODES: 'n1:7000',
+      REDIS_SENTINELS: 's:1',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'set one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES, not several',
+        'REDIS_SENTINEL_NAME is required with REDIS_SENTINELS',
+      ]),
+    );
   });
 
   it('maps PROOF_ENVIRONMENT to its host, and PROOF_BASE_URL overrides it', () => {

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { BrokerConfig, CallerConfig, PROOF_ENVIRONMENTS, ProfileConfig } from './broker-config';
+import {
+  BrokerConfig,
+  CallerConfig,
+  PROOF_ENVIRONMENTS,
+  ProfileConfig,
+  RedisNode,
+  RedisTopology,
+} from './broker-config';
 import { BROKER_ENV_KEYS, BrokerEnv } from './broker-env.schema';
 import { CallerSchema } from './caller.schema';
 import { ConfigValidationError } from './config.errors';
@@ -112,6 +119,26 @@ function callers(path: string | undefined, profiles: readonly ProfileConfig[], p
   });
 }
 
+const nodes = (list: string): RedisNode[] =>
+  list.split(',').map((entry) => {
+    const [host, port] = entry.split(':');
+    return { host, port: Number(port) };
+  });
+
+function redisTopology(env: BrokerEnv, problems: Problems): RedisTopology | undefined {
+  const chosen = (['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const).filter((name) => env[name]);
+  if (chosen.length > 1) problems.push(`set one of ${chosen.join(', ')}, not several`);
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME)
+    problems.push('REDIS_SENTINEL_NAME is required with REDIS_SENTINELS');
+  if (env.REDIS_URL) return { kind: 'single', url: env.REDIS_URL };
+  const password = env.REDIS_PASSWORD;
+  if (env.REDIS_SENTINELS) {
+    return { kind: 'sentinel', sentinels: nodes(env.REDIS_SENTINELS), name: env.REDIS_SENTINEL_NAME ?? '', password };
+  }
+  if (env.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: nodes(env.REDIS_CLUSTER_NODES), password };
+  return undefined;
+}
+
 /**
  * Reads the broker's configuration from `env` (and the files it names), validates all of
  * it, and throws one ConfigValidationError listing every problem. Messages name variables
@@ -129,6 +156,7 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
     ? fileProfiles(env.BROKER_PROFILES_FILE, problems)
     : envProfile(env, problems);
   const callerList = callers(env.BROKER_CALLERS_FILE, profiles, problems);
+  const redis = redisTopology(env, problems);
   // The lock must outlive one whole upstream request (its deadline) with room for a slow
   // Redis round trip either side, or a healthy holder could lose it mid-refresh.
   if (env.BROKER_LOCK_TTL_MS < 2 * env.BROKER_UPSTREAM_TIMEOUT_MS) {
@@ -143,7 +171,7 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
     replicaId: env.BROKER_REPLICA_ID ?? `${hostname()}-${process.pid}`,
     logLevel: env.LOG_LEVEL,
     shutdownDelayMs: env.BROKER_SHUTDOWN_DELAY_MS,
-    redisUrl: env.REDIS_URL,
+    redis,
     profiles,
     callers: callerList,
     refresh: {

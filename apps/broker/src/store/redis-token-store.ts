@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis.tokens';
 import { randomBytes } from 'node:crypto';
 import { ACQUIRE_LOCK, HOLD_LOCK, RELEASE_LOCK, WRITE_TOKEN } from '../lock/lock-scripts';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from '../redis/redis.tokens';
@@ -34,8 +34,8 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   private readonly scripts: ScriptedRedis;
 
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
-    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: RedisClient,
   ) {
     super();
     redis.defineCommand('brokerAcquireLock', { numberOfKeys: 3, lua: ACQUIRE_LOCK });

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import type { RedisTopology } from '../config/broker-config';
 import { RedisModule } from '../redis/redis.module';
 import { MemoryTokenStore } from './memory-token-store';
 import { RedisTokenStore } from './redis-token-store';
@@ -7,8 +8,8 @@ import { TokenStore } from './token-store';
 /** Redis when a URL is configured, else the embedded single-replica store. */
 @Module({})
 export class StoreModule {
-  static forRoot(redisUrl: string | undefined): DynamicModule {
-    if (!redisUrl) {
+  static forRoot(redis: RedisTopology | undefined): DynamicModule {
+    if (!redis) {
       return {
         module: StoreModule,
         providers: [{ provide: TokenStore, useClass: MemoryTokenStore }],
@@ -17,7 +18,7 @@ export class StoreModule {
     }
     return {
       module: StoreModule,
-      imports: [RedisModule.forRoot(redisUrl)],
+      imports: [RedisModule.forRoot(redis)],
       providers: [{ provide: TokenStore, useClass: RedisTokenStore }],
       exports: [TokenStore],
     };

@@ -1,0 +1,54 @@
+import { Logger } from '@nestjs/common';
+import { Cluster, Redis } from 'ioredis';
+import type { RedisTopology } from '../config/broker-config';
+import type { BrokerMetrics } from '../metrics/broker-metrics';
+import { redisOptions } from './redis-options';
+import type { RedisClient } from './redis.tokens';
+
+function open(topology: RedisTopology, name: string, offlineQueue: boolean): RedisClient {
+  const { retryStrategy, ...options } = redisOptions(`token-broker-${name}`);
+  switch (topology.kind) {
+    case 'single':
+      return new Redis(topology.url, { ...options, retryStrategy, enableOfflineQueue: offlineQueue });
+    case 'sentinel':
+      // ioredis asks the sentinels for the current primary, and again after a failover.
+      return new Redis({
+        ...options,
+        retryStrategy,
+        enableOfflineQueue: offlineQueue,
+        sentinels: topology.sentinels.map(({ host, port }) => ({ host, port })),
+        name: topology.name,
+        password: topology.password,
+        sentinelPassword: topology.password,
+      });
+    case 'cluster':
+      return new Cluster(
+        topology.nodes.map(({ host, port }) => ({ host, port })),
+        {
+          enableOfflineQueue: offlineQueue,
+          clusterRetryStrategy: retryStrategy,
+          redisOptions: { ...options, password: topology.password },
+        },
+      );
+  }
+}
+
+/** Opens one connection and logs (and counts) its state changes. */
+export function connectRedis(
+  topology: RedisTopology,
+  name: string,
+  offlineQueue: boolean,
+  metrics?: BrokerMetrics,
+): RedisClient {
+  const logger = new Logger(`Redis:${name}`);
+  const client = open(topology, name, offlineQueue);
+  client.on('ready', () => {
+    logger.log(`ready (${topology.kind})`);
+    metrics?.redisUp.set(1);
+  });
+  client.on('reconnecting', () => logger.warn('reconnecting'));
+  client.on('close', () => metrics?.redisUp.set(0));
+  // ioredis error messages carry host:port, never a password.
+  client.on('error', (error: Error) => logger.error(error.message));
+  return client;
+}
