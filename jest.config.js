@@ -21,6 +21,8 @@ module.exports = {
   testEnvironment: 'node',
   // Real processes and real time: generous on a noisy 2-core machine.
   testTimeout: 30_000,
+  // Every suite stops its processes in afterAll; a stray keep-alive socket must not hold CI hostage.
+  forceExit: true,
   rootDir: '.',
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',

@@ -113,6 +113,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const { key, entry } = generateCallerKey('cluster-client', ['token:read', 'token:info'], ['*']);
     const callersFile = join(dir, 'callers.json');
     writeFileSync(callersFile, JSON.stringify([entry]), { mode: 0o600 });
+    // One fresh key shared by the replicas: tokens in Redis are encrypted at rest.
+    const encryptionKeys = `cluster:${randomBytes(32).toString('base64')}`;
 
     const startReplica = async (name: string) => {
       const replica = replicas.find((r) => r.name === name);
@@ -126,6 +128,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         HOST: '127.0.0.1',
         BROKER_REPLICA_ID: name,
         REDIS_URL: redisUrl,
+        BROKER_ENCRYPTION_KEYS: encryptionKeys,
         PROOF_BASE_URL: emulatorUrl,
         PROOF_CLIENT_ID: CLIENT_ID,
         PROOF_CLIENT_SECRET: secret,

@@ -1,5 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { TokenCipher } from '../../apps/broker/src/crypto/token-cipher';
 import { withLock } from '../../apps/broker/src/lock/with-lock';
 import { tokenKeys } from '../../apps/broker/src/store/token-keys';
 import { RedisTokenStore } from '../../apps/broker/src/store/redis-token-store';
@@ -7,6 +9,9 @@ import { redisOptions } from '../../apps/broker/src/redis/redis-options';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { makeRecord } from '../support/token-records';
 import { sleep, waitUntil } from '../support/wait';
+
+const KEY_A = { id: 'a', key: randomBytes(32) };
+const KEY_B = { id: 'b', key: randomBytes(32) };
 
 describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real redis-server', () => {
   let redis: TestRedis;
@@ -20,7 +25,7 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
     redis = await startRedis();
     client = new Redis(redis.url, { ...redisOptions('test'), enableOfflineQueue: true });
     subscriber = new Redis(redis.url, { ...redisOptions('test-sub'), enableOfflineQueue: true });
-    store = new RedisTokenStore(client, subscriber);
+    store = new RedisTokenStore(client, subscriber, new TokenCipher([KEY_A]));
     store.onModuleInit();
   });
   beforeEach(() => {
@@ -112,6 +117,31 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
     const slots = Object.values(tokenKeys(profile)).map((key) => calculateSlot(key));
     expect(new Set(slots).size).toBe(1);
     expect(calculateSlot(tokenKeys(`${profile}x`).token)).not.toBe(slots[0]);
+  });
+
+  it('stores records encrypted: no token in Redis, and readable after a key rotation', async () => {
+    await store.write(makeRecord(profile, 1, { accessToken: 'plain-token-value' }));
+    const raw = await redis.client().hgetall(tokenKeys(profile).token);
+    expect(JSON.stringify(raw)).not.toContain('plain-token-value');
+    expect(JSON.parse(raw.record)).toMatchObject({ v: 1, kid: 'a' });
+    const rotated = new RedisTokenStore(client, subscriber, new TokenCipher([KEY_B, KEY_A]));
+    expect((await rotated.read(profile))?.accessToken).toBe('plain-token-value');
+    expect(await rotated.write(makeRecord(profile, 2, { accessToken: 'second' }))).toBe(true);
+    expect(JSON.parse((await redis.client().hget(tokenKeys(profile).token, 'record'))!)).toMatchObject({ kid: 'b' });
+    expect((await store.read(profile))?.accessToken).toBeUndefined();
+  });
+
+  it('rejects a record tampered with in Redis instead of serving it', async () => {
+    await store.write(makeRecord(profile, 1, { accessToken: 'genuine' }));
+    const other = `${profile}-other`;
+    await store.write(makeRecord(other, 5, { accessToken: 'other-profile-token' }));
+    // Moving another profile's record here, or bumping the fence, breaks the bound data.
+    const moved = await redis.client().hget(tokenKeys(other).token, 'record');
+    await redis.client().hset(tokenKeys(profile).token, 'record', moved!, 'fence', '5');
+    expect(await store.read(profile)).toBeUndefined();
+    await store.write(makeRecord(profile, 6, { accessToken: 'genuine-6' }));
+    await redis.client().hset(tokenKeys(profile).token, 'fence', '7');
+    expect(await store.read(profile)).toBeUndefined();
   });
 
   it('publishes updates (profile and fence only) to every subscriber', async () => {

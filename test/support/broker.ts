@@ -37,6 +37,8 @@ export const FAST_TIMINGS: NodeJS.ProcessEnv = {
   BROKER_RECONCILE_INTERVAL_MS: '1000',
   BROKER_COLD_WAIT_MS: '4000',
   BROKER_SHUTDOWN_DELAY_MS: '300',
+  // A fixed test key (never used outside tests): tokens in Redis are always encrypted.
+  BROKER_ENCRYPTION_KEYS: 'test-key-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
 };
 
 export interface InProcessBroker {

@@ -1,3 +1,5 @@
+import type { EncryptionKey } from '../crypto/token-cipher';
+
 export const ROLES = ['token:read', 'token:info'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -84,6 +86,8 @@ export interface BrokerConfig {
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
   /** Absent: the embedded single-replica store. */
   readonly redis?: RedisTopology;
+  /** Keys for tokens at rest in Redis: the first encrypts, all decrypt. Empty on the embedded store. */
+  readonly encryptionKeys: readonly EncryptionKey[];
   readonly profiles: readonly ProfileConfig[];
   readonly callers: readonly CallerConfig[];
   readonly refresh: RefreshConfig;

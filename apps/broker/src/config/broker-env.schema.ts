@@ -31,6 +31,8 @@ export class BrokerEnv {
   @Matches(NODE_LIST, { message: 'REDIS_CLUSTER_NODES must be host:port[,host:port...]' })
   REDIS_CLUSTER_NODES?: string;
   @IsOptional() @IsString() @MinLength(1) REDIS_PASSWORD?: string;
+  @IsOptional() @IsString() @MinLength(1) BROKER_ENCRYPTION_KEYS?: string;
+  @IsOptional() @IsString() @MinLength(1) BROKER_ENCRYPTION_KEYS_FILE?: string;
 
   @IsIn(Object.keys(PROOF_ENVIRONMENTS)) PROOF_ENVIRONMENT: keyof typeof PROOF_ENVIRONMENTS = 'fairfax';
   @IsOptional() @IsUrl(url) PROOF_BASE_URL?: string;
@@ -67,6 +69,8 @@ export const BROKER_ENV_KEYS: readonly string[] = [
       'REDIS_SENTINEL_NAME',
       'REDIS_CLUSTER_NODES',
       'REDIS_PASSWORD',
+      'BROKER_ENCRYPTION_KEYS',
+      'BROKER_ENCRYPTION_KEYS_FILE',
       'PROOF_BASE_URL',
       'PROOF_CLIENT_ID',
       'PROOF_CLIENT_SECRET',

@@ -14,6 +14,8 @@ const HASH = 'a'.repeat(64);
 const callers = file('callers.json', [
   { name: 'svc', keySha256: [HASH], roles: ['token:read'], profiles: ['default'] },
 ]);
+const KEY = Buffer.alloc(32, 7).toString('base64');
+const WITH_KEY = { BROKER_ENCRYPTION_KEYS: `k1:${KEY}` };
 const minimal = { PROOF_CLIENT_ID: 'app', PROOF_CLIENT_SECRET: 'sekrit-value', BROKER_CALLERS_FILE: callers };
 
 function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
@@ -50,13 +52,33 @@ describe('loadBrokerConfig', () => {
     expect(config.callers).toEqual([{ name: 'svc', keySha256: [HASH], roles: ['token:read'], profiles: ['default'] }]);
   });
 
+  it('requires well-formed encryption keys with Redis, and parses them', () => {
+    expect(problemsOf({ ...minimal, REDIS_URL: 'redis://r:6379' })).toEqual([
+      expect.stringContaining('BROKER_ENCRYPTION_KEYS'),
+    ]);
+    const bad = problemsOf({
+      ...minimal,
+      REDIS_URL: 'redis://r',
+      BROKER_ENCRYPTION_KEYS: `k1:${KEY},k1:${KEY},k2:short,secret-looking-garbage`,
+    });
+    expect(bad).toEqual([
+      'BROKER_ENCRYPTION_KEYS entry 2: duplicate key id',
+      'BROKER_ENCRYPTION_KEYS entry 3: expected <key id>:<base64 of 32 bytes>',
+      'BROKER_ENCRYPTION_KEYS entry 4: expected <key id>:<base64 of 32 bytes>',
+    ]);
+    expect(bad.join()).not.toContain('secret-looking-garbage');
+    const keys = loadBrokerConfig({ ...minimal, ...WITH_KEY, REDIS_URL: 'redis://r' }).encryptionKeys;
+    expect(keys.map((k) => [k.id, k.key.length])).toEqual([['k1', 32]]);
+  });
+
   it('reads one Redis topology: URL, Sentinel or Cluster, and refuses several', () => {
-    expect(loadBrokerConfig({ ...minimal, REDIS_URL: 'redis://r:6379' }).redis).toEqual({
+    expect(loadBrokerConfig({ ...minimal, ...WITH_KEY, REDIS_URL: 'redis://r:6379' }).redis).toEqual({
       kind: 'single',
       url: 'redis://r:6379',
     });
     expect(
-      loadBrokerConfig({ ...minimal, REDIS_SENTINELS: 's1:26379,s2:26380', REDIS_SENTINEL_NAME: 'main' }).redis,
+      loadBrokerConfig({ ...minimal, ...WITH_KEY, REDIS_SENTINELS: 's1:26379,s2:26380', REDIS_SENTINEL_NAME: 'main' })
+        .redis,
     ).toEqual({
       kind: 'sentinel',
       sentinels: [
@@ -66,7 +88,7 @@ describe('loadBrokerConfig', () => {
       name: 'main',
       password: undefined,
     });
-    expect(loadBrokerConfig({ ...minimal, REDIS_CLUSTER_NODES: 'n1:7000' }).redis).toMatchObject({
+    expect(loadBrokerConfig({ ...minimal, ...WITH_KEY, REDIS_CLUSTER_NODES: 'n1:7000' }).redis).toMatchObject({
       kind: 'cluster',
       nodes: [{ host: 'n1', port: 7000 }],
     });

@@ -10,6 +10,7 @@ import {
 } from './broker-config';
 import { BROKER_ENV_KEYS, BrokerEnv } from './broker-env.schema';
 import { CallerSchema } from './caller.schema';
+import type { EncryptionKey } from '../crypto/token-cipher';
 import { ConfigValidationError } from './config.errors';
 import { ProfileSchema } from './profile.schema';
 import { validateObject } from './validate-object';
@@ -139,6 +140,40 @@ function redisTopology(env: BrokerEnv, problems: Problems): RedisTopology | unde
   return undefined;
 }
 
+const KEY_ENTRY = /^([\w.-]{1,32}):([A-Za-z0-9+/_-]{43}=?)$/;
+
+/** `kid:base64(32 bytes)` entries, comma-separated; required whenever tokens go to Redis. */
+function encryptionKeysOf(env: BrokerEnv, redis: boolean, problems: Problems): EncryptionKey[] {
+  if (env.BROKER_ENCRYPTION_KEYS && env.BROKER_ENCRYPTION_KEYS_FILE) {
+    problems.push('set BROKER_ENCRYPTION_KEYS or BROKER_ENCRYPTION_KEYS_FILE, not both');
+  }
+  const file = env.BROKER_ENCRYPTION_KEYS_FILE;
+  const text = file ? readText(file, 'BROKER_ENCRYPTION_KEYS_FILE', problems) : env.BROKER_ENCRYPTION_KEYS;
+  if (!text?.trim()) {
+    if (redis)
+      problems.push(
+        'BROKER_ENCRYPTION_KEYS (or _FILE) is required with Redis: tokens are encrypted at rest (npm run broker:encryption-key)',
+      );
+    return [];
+  }
+  const keys: EncryptionKey[] = [];
+  text
+    .trim()
+    .split(/[\s,]+/)
+    .forEach((entry, index) => {
+      const match = KEY_ENTRY.exec(entry);
+      const key = match
+        ? Buffer.from(match[2], match[2].includes('-') || match[2].includes('_') ? 'base64url' : 'base64')
+        : undefined;
+      if (!match || key?.length !== 32)
+        problems.push(`BROKER_ENCRYPTION_KEYS entry ${index + 1}: expected <key id>:<base64 of 32 bytes>`);
+      else if (keys.some((k) => k.id === match[1]))
+        problems.push(`BROKER_ENCRYPTION_KEYS entry ${index + 1}: duplicate key id`);
+      else keys.push({ id: match[1], key: key });
+    });
+  return keys;
+}
+
 /**
  * Reads the broker's configuration from `env` (and the files it names), validates all of
  * it, and throws one ConfigValidationError listing every problem. Messages name variables
@@ -157,6 +192,7 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
     : envProfile(env, problems);
   const callerList = callers(env.BROKER_CALLERS_FILE, profiles, problems);
   const redis = redisTopology(env, problems);
+  const encryptionKeys = encryptionKeysOf(env, redis !== undefined, problems);
   // The lock must outlive one whole upstream request (its deadline) with room for a slow
   // Redis round trip either side, or a healthy holder could lose it mid-refresh.
   if (env.BROKER_LOCK_TTL_MS < 2 * env.BROKER_UPSTREAM_TIMEOUT_MS) {
@@ -172,6 +208,7 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
     logLevel: env.LOG_LEVEL,
     shutdownDelayMs: env.BROKER_SHUTDOWN_DELAY_MS,
     redis,
+    encryptionKeys,
     profiles,
     callers: callerList,
     refresh: {

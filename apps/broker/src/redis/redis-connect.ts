@@ -20,6 +20,9 @@ function open(topology: RedisTopology, name: string, offlineQueue: boolean): Red
         name: topology.name,
         password: topology.password,
         sentinelPassword: topology.password,
+        // React to Sentinel's +switch-master at once, not only when the old primary drops us
+        // (measured: ~1 s instead of ~11 s, during which writes went to the demoted primary).
+        failoverDetector: true,
       });
     case 'cluster':
       return new Cluster(

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { RedisClient } from '../redis/redis.tokens';
 import { randomBytes } from 'node:crypto';
+import { TokenCipher } from '../crypto/token-cipher';
 import { ACQUIRE_LOCK, HOLD_LOCK, RELEASE_LOCK, WRITE_TOKEN } from '../lock/lock-scripts';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from '../redis/redis.tokens';
 import type { TokenRecord } from '../token/token-record';
@@ -36,6 +37,7 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: RedisClient,
+    private readonly cipher: TokenCipher,
   ) {
     super();
     redis.defineCommand('brokerAcquireLock', { numberOfKeys: 3, lua: ACQUIRE_LOCK });
@@ -62,8 +64,16 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   }
 
   async read(profile: string): Promise<TokenRecord | undefined> {
-    const json = await this.redis.hget(tokenKeys(profile).token, 'record');
-    return json ? (JSON.parse(json) as TokenRecord) : undefined;
+    const [fence, sealed] = await this.redis.hmget(tokenKeys(profile).token, 'fence', 'record');
+    if (!fence || !sealed) return undefined;
+    try {
+      return JSON.parse(this.cipher.open(sealed, `${profile}|${fence}`)) as TokenRecord;
+    } catch (error) {
+      // Tampered, written under a key we no longer have, or garbage: never served. The next
+      // refresh (higher fence) replaces it.
+      this.logger.warn(`profile ${profile}: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   async acquireLock(profile: string, ttlMs: number, fenceFloor: number): Promise<LockLease | undefined> {
@@ -92,7 +102,13 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
     // The record is useless once expired: let Redis drop it then (at least 1 ms: PEXPIRE 0 deletes).
     const ttlMs = Math.max(1, Math.ceil(record.expiresAt - Date.now()));
     return (
-      (await this.scripts.brokerWriteToken(keys.token, keys.fence, record.fence, JSON.stringify(record), ttlMs)) === 1
+      (await this.scripts.brokerWriteToken(
+        keys.token,
+        keys.fence,
+        record.fence,
+        this.cipher.seal(JSON.stringify(record), `${record.profile}|${record.fence}`),
+        ttlMs,
+      )) === 1
     );
   }
 

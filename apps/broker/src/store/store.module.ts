@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import type { RedisTopology } from '../config/broker-config';
+import type { BrokerConfig, RedisTopology } from '../config/broker-config';
+import { BROKER_CONFIG } from '../config/broker-config.module';
+import { TokenCipher } from '../crypto/token-cipher';
 import { RedisModule } from '../redis/redis.module';
 import { MemoryTokenStore } from './memory-token-store';
 import { RedisTokenStore } from './redis-token-store';
@@ -19,7 +21,14 @@ export class StoreModule {
     return {
       module: StoreModule,
       imports: [RedisModule.forRoot(redis)],
-      providers: [{ provide: TokenStore, useClass: RedisTokenStore }],
+      providers: [
+        { provide: TokenStore, useClass: RedisTokenStore },
+        {
+          provide: TokenCipher,
+          useFactory: (config: BrokerConfig) => new TokenCipher(config.encryptionKeys),
+          inject: [BROKER_CONFIG],
+        },
+      ],
       exports: [TokenStore],
     };
   }
