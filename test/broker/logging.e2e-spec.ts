@@ -13,7 +13,7 @@ describe('structured logs of a broker process', () => {
 
   beforeAll(async () => {
     emulator = await startEmulator({ clients: `app:${SECRET}` });
-    const callers = writeCallersFile([{ name: 'billing', roles: ['token:read'], profiles: ['default'] }]);
+    const callers = writeCallersFile([{ name: 'billing', roles: ['token:read', 'token:info'], profiles: ['default'] }]);
     key = callers.keys.billing;
     broker = await startBrokerProcess('logger', {
       ...FAST_TIMINGS,
@@ -34,6 +34,14 @@ describe('structured logs of a broker process', () => {
       headers: { authorization: `Bearer ${key}`, 'x-request-id': 'req-abc-123' },
     });
     const { access_token: token } = (await response.json()) as { access_token: string };
+    const info = (await (
+      await fetch(`${broker.url}/token/info`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as {
+      fingerprint: string;
+    };
+    // An HMAC, not a bare hash: a token cannot be confirmed from the logs by hashing it.
+    expect(info.fingerprint).toMatch(/^[0-9a-f]{12}$/);
+    expect(info.fingerprint).not.toBe(createHash('sha256').update(token).digest('hex').slice(0, 12));
     await fetch(`${broker.url}/token`, { headers: { authorization: 'Bearer wrong-key-xyz' } });
     await fetch(`${broker.url}/token?key=${key}`);
     await waitUntil('the access lines', () => broker.process.output().includes('req-abc-123'), 5_000);
@@ -51,7 +59,7 @@ describe('structured logs of a broker process', () => {
       caller: 'billing',
       profile: 'default',
       fence: 1,
-      fingerprint: createHash('sha256').update(token).digest('hex').slice(0, 12),
+      fingerprint: info.fingerprint,
       req: { method: 'GET', path: '/token', remoteAddress: expect.any(String) },
       res: { statusCode: 200 },
       responseTime: expect.any(Number),

@@ -198,6 +198,23 @@ describe('GET /token and /token/info (real Redis, real emulator)', () => {
     expect(JSON.stringify(res.body)).not.toContain(token.body.access_token);
   });
 
+  it('sets security headers on every answer, and refuses a key passed in the query string', async () => {
+    for (const path of ['/token?profile=alpha', '/token/info?profile=alpha', '/health/live', '/nope']) {
+      const res = await request(broker.url).get(path).set('Authorization', bearer('ops'));
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('SAMEORIGIN');
+      expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    }
+    const res = await request(broker.url).get(`/token?profile=alpha&key=${keys.ops}`);
+    expect(res.status).toBe(401);
+    const withAuth = await request(broker.url)
+      .get(`/token?profile=alpha&api_key=${keys.ops}`)
+      .set('Authorization', bearer('ops'));
+    expect(withAuth.status).toBe(400);
+    expect(withAuth.body.error).toBe('invalid_request');
+    expect(JSON.stringify(withAuth.body)).not.toContain(keys.ops);
+  });
+
   it('answers liveness without auth, and a stable 404 for unknown routes', async () => {
     const live = await request(broker.url).get('/health/live');
     expect(live.status).toBe(200);

@@ -11,6 +11,7 @@ import { TokenHealthIndicator } from './health/token.health';
 import { TerminusModule } from '@nestjs/terminus';
 import { BrokerExceptionFilter } from './http/broker-exception.filter';
 import { LoggingModule } from './logging/logging.module';
+import { TokenFingerprinter } from './logging/token-fingerprint';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { StoreModule } from './store/store.module';
@@ -52,6 +53,7 @@ export class AppModule {
         LocklessRefresher,
         TokenService,
         TokenInfoService,
+        TokenFingerprinter,
         RefreshScheduler,
         TokenRestorer,
         Lifecycle,

@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { BrokerConfig } from './config/broker-config';
@@ -18,6 +19,8 @@ export async function createBrokerApp(
   const module = AppModule.forRoot(config, { silent: options.logger === false });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
+  // Security headers on every answer (nosniff, frame-ancestors none, no referrer, CSP...).
+  await app.register(helmet, { hsts: false, crossOriginResourcePolicy: { policy: 'same-origin' } });
   registerTokenRoute(app);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app));
   return app;

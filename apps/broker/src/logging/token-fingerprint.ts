@@ -1,5 +1,26 @@
-import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import type { BrokerConfig } from '../config/broker-config';
+import { InjectBrokerConfig } from '../config/broker-config.module';
 
-/** First 12 hex characters of the token's SHA-256: tells tokens apart, cannot be reversed. */
-export const tokenFingerprint = (token: string): string =>
-  createHash('sha256').update(token).digest('hex').slice(0, 12);
+/**
+ * Short, non-reversible token fingerprints for logs and /token/info: HMAC-SHA256 under a key
+ * derived (HKDF) from the primary encryption key, so replicas agree and someone holding only
+ * logs cannot test guesses. On the embedded store (no keys) the key is random per process.
+ * Rotating the primary encryption key changes the fingerprints.
+ */
+@Injectable()
+export class TokenFingerprinter {
+  private readonly key: Buffer;
+
+  constructor(@InjectBrokerConfig() config: BrokerConfig) {
+    const primary = config.encryptionKeys[0]?.key;
+    this.key = primary
+      ? Buffer.from(hkdfSync('sha256', primary, Buffer.alloc(0), 'token-broker fingerprint', 32))
+      : randomBytes(32);
+  }
+
+  of(token: string): string {
+    return createHmac('sha256', this.key).update(token).digest('hex').slice(0, 12);
+  }
+}

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { CallerAuthenticator } from '../auth/caller-authenticator.service';
 import { describeError } from '../http/error-response';
 import { audit } from '../logging/request-audit';
-import { tokenFingerprint } from '../logging/token-fingerprint';
+import { TokenFingerprinter } from '../logging/token-fingerprint';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { ProfileResolver } from './profile-resolver';
 import { parseTokenQuery } from './token-query';
@@ -42,6 +42,7 @@ export function registerTokenRoute(app: NestFastifyApplication): void {
   const profiles = app.get(ProfileResolver);
   const tokens = app.get(TokenService);
   const metrics = app.get(BrokerMetrics);
+  const fingerprints = app.get(TokenFingerprinter);
   const logger = new Logger('TokenRoute');
   app
     .getHttpAdapter()
@@ -65,7 +66,7 @@ export function registerTokenRoute(app: NestFastifyApplication): void {
             caller: caller.name,
             profile,
             fence: record.fence,
-            fingerprint: tokenFingerprint(record.accessToken),
+            fingerprint: fingerprints.of(record.accessToken),
           });
           return TokenResponseDto.from(record, Date.now());
         } catch (exception) {

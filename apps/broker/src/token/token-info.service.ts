@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { BrokerConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
 import { RefreshStatus, TokenStore } from '../store/token-store';
-import { tokenFingerprint } from '../logging/token-fingerprint';
+import { TokenFingerprinter } from '../logging/token-fingerprint';
 import { isServable } from './refresh-policy';
 import { TokenCache } from './token-cache.service';
 import { TokenInfoDto } from './token-info.dto';
@@ -18,6 +18,7 @@ export class TokenInfoService {
     @InjectBrokerConfig() private readonly config: BrokerConfig,
     private readonly cache: TokenCache,
     private readonly store: TokenStore,
+    private readonly fingerprints: TokenFingerprinter,
   ) {}
 
   async info(profile: string): Promise<TokenInfoDto> {
@@ -38,7 +39,7 @@ export class TokenInfoService {
         : null,
       scope: record?.scope ?? null,
       fence: record?.fence ?? null,
-      fingerprint: record ? tokenFingerprint(record.accessToken) : null,
+      fingerprint: record ? this.fingerprints.of(record.accessToken) : null,
       last_refresh: status
         ? {
             at: new Date(status.lastAttemptAt).toISOString(),
