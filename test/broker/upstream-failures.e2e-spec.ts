@@ -117,6 +117,32 @@ describe('upstream failures (real emulator, real Redis)', () => {
     expect((await emulatorAdmin(emulator.url).stats()).tokenRequests).toBe(1);
   });
 
+  it('rotates client secrets: uses the first while valid, falls back to the next once it is revoked', async () => {
+    const both = await startEmulator({ admin: true, clients: 'rot-app:first-secret|second-secret' });
+    const onlySecond = await startEmulator({ admin: true, clients: 'rot-app:second-secret' });
+    try {
+      const env = { PROOF_CLIENT_ID: 'rot-app', PROOF_CLIENT_SECRET: 'first-secret,second-secret' };
+      const a = await boot({ ...env, PROOF_BASE_URL: both.url });
+      await request(a.url).get('/token').set('Authorization', auth()).expect(200);
+      const infoA = await request(a.url).get('/token/info').set('Authorization', auth());
+      expect(infoA.body.client_secret_position).toBe(1);
+      expect((await emulatorAdmin(both.url).stats()).tokenRequests).toBe(1);
+
+      await redis.client().flushall();
+      const b = await boot({ ...env, PROOF_BASE_URL: onlySecond.url });
+      await request(b.url).get('/token').set('Authorization', auth()).expect(200);
+      const infoB = await request(b.url).get('/token/info').set('Authorization', auth());
+      expect(infoB.body.client_secret_position).toBe(2);
+      expect(infoB.body.last_refresh.outcome).toBe('refreshed');
+      // One refused try with the first secret, one success with the second: no loop.
+      expect((await emulatorAdmin(onlySecond.url).stats()).tokenRequests).toBe(2);
+      expect(JSON.stringify(infoB.body)).not.toContain('second-secret');
+    } finally {
+      await both.close();
+      await onlySecond.close();
+    }
+  });
+
   it('runs on the embedded store without Redis', async () => {
     const broker = await boot({ REDIS_URL: '' });
     await waitUntil('readiness', async () => (await fetch(`${broker.url}/health/ready`)).status === 200, 5_000);

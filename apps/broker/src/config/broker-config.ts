@@ -14,7 +14,8 @@ export interface ProfileConfig {
   readonly name: string;
   readonly baseUrl: string;
   readonly clientId: string;
-  readonly clientSecret: string;
+  /** In order of preference; on invalid_client the next one is tried once. */
+  readonly clientSecrets: readonly string[];
   readonly scope?: string;
   /**
    * Doorkeeper's setting on Proof's side. Only `revoke-previous` changes what the broker

@@ -38,7 +38,7 @@ describe('loadBrokerConfig', () => {
         name: 'default',
         baseUrl: 'https://api.fairfax.proof.com',
         clientId: 'app',
-        clientSecret: 'sekrit-value',
+        clientSecrets: ['sekrit-value'],
         scope: undefined,
         tokenPolicy: 'new',
       },
@@ -122,7 +122,20 @@ describe('loadBrokerConfig', () => {
       PROOF_CLIENT_SECRET: undefined,
       PROOF_CLIENT_SECRET_FILE: secretFile,
     });
-    expect(config.profiles[0].clientSecret).toBe('from-file');
+    expect(config.profiles[0].clientSecrets).toEqual(['from-file']);
+  });
+
+  it('reads several client secrets in order: comma-separated inline, one per line in a file', () => {
+    expect(loadBrokerConfig({ ...minimal, PROOF_CLIENT_SECRET: 'new-one, old-one' }).profiles[0].clientSecrets).toEqual(
+      ['new-one', 'old-one'],
+    );
+    const secretFile = file('secrets', 'first\n\nsecond\n');
+    const config = loadBrokerConfig({
+      ...minimal,
+      PROOF_CLIENT_SECRET: undefined,
+      PROOF_CLIENT_SECRET_FILE: secretFile,
+    });
+    expect(config.profiles[0].clientSecrets).toEqual(['first', 'second']);
   });
 
   it('loads several profiles from BROKER_PROFILES_FILE', () => {

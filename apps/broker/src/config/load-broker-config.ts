@@ -37,11 +37,23 @@ function readJson(path: string, what: string, problems: Problems): unknown {
   }
 }
 
-function secretOf(inline: string | undefined, file: string | undefined, where: string, problems: Problems): string {
-  if (inline && file) problems.push(`${where}: set the client secret or the secret file, not both`);
-  if (file) return readText(file, `${where} secret file`, problems)?.trim() ?? '';
-  if (!inline) problems.push(`${where}: a client secret is required (inline or from a file)`);
-  return inline ?? '';
+/**
+ * A profile's client secrets in order of preference (rotation: Proof applications can have
+ * several valid secrets). Inline: comma-separated; in a file: one per line.
+ */
+function secretsOf(
+  inline: string | string[] | undefined,
+  file: string | undefined,
+  where: string,
+  problems: Problems,
+): string[] {
+  if (inline && file) problems.push(`${where}: set the client secret(s) or the secret file, not both`);
+  const text = file ? readText(file, `${where} secret file`, problems) : undefined;
+  const list = file ? (text ?? '').split(/\r?\n/) : Array.isArray(inline) ? inline : (inline ?? '').split(',');
+  const secrets = list.map((secret) => secret.trim()).filter((secret) => secret.length > 0);
+  if (secrets.length === 0 && text !== undefined) problems.push(`${where}: at least one client secret is required`);
+  if (!inline && !file) problems.push(`${where}: a client secret is required (inline or from a file)`);
+  return secrets;
 }
 
 function envProfile(env: BrokerEnv, problems: Problems): ProfileConfig[] {
@@ -49,14 +61,19 @@ function envProfile(env: BrokerEnv, problems: Problems): ProfileConfig[] {
     problems.push('PROOF_CLIENT_ID is required (or BROKER_PROFILES_FILE for several profiles)');
     return [];
   }
-  const clientSecret = secretOf(env.PROOF_CLIENT_SECRET, env.PROOF_CLIENT_SECRET_FILE, 'PROOF_CLIENT_SECRET', problems);
+  const clientSecrets = secretsOf(
+    env.PROOF_CLIENT_SECRET,
+    env.PROOF_CLIENT_SECRET_FILE,
+    'PROOF_CLIENT_SECRET',
+    problems,
+  );
   const baseUrl = env.PROOF_BASE_URL ?? PROOF_ENVIRONMENTS[env.PROOF_ENVIRONMENT];
   return [
     {
       name: 'default',
       baseUrl,
       clientId: env.PROOF_CLIENT_ID,
-      clientSecret,
+      clientSecrets,
       scope: env.PROOF_SCOPE || undefined,
       tokenPolicy: env.PROOF_TOKEN_POLICY,
     },
@@ -78,14 +95,14 @@ function fileProfiles(path: string, problems: Problems): ProfileConfig[] {
     if (found.length > 0) return [];
     if (seen.has(value.name)) problems.push(`${where}: duplicate profile name "${value.name}"`);
     seen.add(value.name);
-    const clientSecret = secretOf(value.clientSecret, value.clientSecretFile, where, problems);
+    const clientSecrets = secretsOf(value.clientSecrets ?? value.clientSecret, value.clientSecretFile, where, problems);
     const baseUrl = value.baseUrl ?? PROOF_ENVIRONMENTS[value.environment ?? 'fairfax'];
     return [
       {
         name: value.name,
         baseUrl,
         clientId: value.clientId,
-        clientSecret,
+        clientSecrets,
         scope: value.scope || undefined,
         tokenPolicy: value.tokenPolicy ?? 'new',
       },

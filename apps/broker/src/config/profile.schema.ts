@@ -1,6 +1,6 @@
 // class-transformer's @Type reads design metadata while the class is being defined.
 import 'reflect-metadata';
-import { IsIn, IsOptional, IsString, IsUrl, Matches, MinLength } from 'class-validator';
+import { ArrayMinSize, IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength } from 'class-validator';
 import { PROOF_ENVIRONMENTS, TOKEN_POLICIES, TokenPolicy } from './broker-config';
 
 /** One entry of BROKER_PROFILES_FILE. */
@@ -10,6 +10,8 @@ export class ProfileSchema {
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }) baseUrl?: string;
   @IsString() @MinLength(1) clientId!: string;
   @IsOptional() @IsString() @MinLength(1) clientSecret?: string;
+  /** Several valid secrets in order of preference (rotation). */
+  @IsOptional() @IsArray() @ArrayMinSize(1) @IsString({ each: true }) clientSecrets?: string[];
   @IsOptional() @IsString() @MinLength(1) clientSecretFile?: string;
   @IsOptional() @IsString() scope?: string;
   @IsOptional() @IsIn(TOKEN_POLICIES) tokenPolicy?: TokenPolicy;

@@ -13,6 +13,8 @@ export interface UpstreamToken {
   readonly receivedAt: number;
   /** Proof's clock from the `Date` header, to report skew. */
   readonly serverDate?: number;
+  /** 1-based position of the client secret that obtained it (never the secret). */
+  readonly secretPosition?: number;
 }
 
 function parseToken(body: unknown, receivedAt: number, serverDate: number | undefined): UpstreamToken {
@@ -40,9 +42,9 @@ function parseToken(body: unknown, receivedAt: number, serverDate: number | unde
 /** The only code that calls Proof's token endpoint: the request exactly as PROOF_API.md shows it. */
 @Injectable()
 export class ProofTokenClient {
-  async requestToken(profile: ProfileConfig, timeoutMs: number): Promise<UpstreamToken> {
+  async requestToken(profile: ProfileConfig, clientSecret: string, timeoutMs: number): Promise<UpstreamToken> {
     // Plain `id:secret` as PROOF_API.md shows it (Proof's ids and secrets are URL-safe).
-    const basic = Buffer.from(`${profile.clientId}:${profile.clientSecret}`).toString('base64');
+    const basic = Buffer.from(`${profile.clientId}:${clientSecret}`).toString('base64');
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (profile.scope) form.set('scope', profile.scope);
     let response: Response;

@@ -16,10 +16,33 @@ export class TokenFetcher {
     private readonly metrics: BrokerMetrics,
   ) {}
 
+  /** Index of the secret that worked last, per profile: tried first next time. */
+  private readonly preferred = new Map<string, number>();
+
+  /**
+   * Asks with the preferred secret; on invalid_client tries each other secret once, in
+   * order, and remembers the one that works (rotation without downtime).
+   */
   async fetch(profile: ProfileConfig): Promise<UpstreamToken> {
+    const secrets = profile.clientSecrets;
+    const first = this.preferred.get(profile.name) ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      const index = (first + attempt) % secrets.length;
+      try {
+        const token = await this.fetchWith(profile, secrets[index]);
+        this.preferred.set(profile.name, index);
+        return { ...token, secretPosition: index + 1 };
+      } catch (error) {
+        const rejected = error instanceof UpstreamTokenError && error.code === 'invalid_client';
+        if (!rejected || attempt + 1 >= secrets.length) throw error;
+      }
+    }
+  }
+
+  private async fetchWith(profile: ProfileConfig, secret: string): Promise<UpstreamToken> {
     const end = this.metrics.upstreamDuration.startTimer({ profile: profile.name });
     try {
-      const token = await this.client.requestToken(profile, this.config.refresh.upstreamTimeoutMs);
+      const token = await this.client.requestToken(profile, secret, this.config.refresh.upstreamTimeoutMs);
       end({ status_class: '2xx' });
       return token;
     } catch (error) {
@@ -45,6 +68,7 @@ export class TokenFetcher {
       createdAt: upstream.createdAt,
       receivedAt: upstream.receivedAt,
       serverDate: upstream.serverDate,
+      secretPosition: upstream.secretPosition,
       expiresAt,
       fence,
       refreshedBy: this.config.replicaId,

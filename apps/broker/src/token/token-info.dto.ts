@@ -30,5 +30,7 @@ export class TokenInfoDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Shared backoff end' })
   next_attempt_not_before!: string | null;
   @ApiProperty() consecutive_failures!: number;
+  @ApiProperty({ type: Number, nullable: true, description: '1-based position of the client secret Proof accepted' })
+  client_secret_position!: number | null;
   @ApiProperty({ enum: ['redis', 'memory'] }) store!: 'redis' | 'memory';
 }

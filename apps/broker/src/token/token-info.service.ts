@@ -53,6 +53,7 @@ export class TokenInfoService {
         status?.nextAttemptAt !== undefined && status.nextAttemptAt > now ? status.nextAttemptAt : undefined,
       ),
       consecutive_failures: status?.consecutiveFailures ?? 0,
+      client_secret_position: record?.secretPosition ?? null,
       store: this.store.kind,
     };
   }

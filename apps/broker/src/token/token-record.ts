@@ -9,6 +9,8 @@ export interface TokenRecord {
   readonly receivedAt: number;
   /** Proof's clock from the `Date` header of the answer, when present (skew reporting). */
   readonly serverDate?: number;
+  /** 1-based position, in the profile's list, of the client secret Proof accepted. */
+  readonly secretPosition?: number;
   /** `receivedAt + expires_in`: `expires_in` is seconds remaining, so network delay only shortens it. */
   readonly expiresAt: number;
   /** Fence of the lock lease that wrote this record: strictly increasing per profile. */
