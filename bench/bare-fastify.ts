@@ -1,0 +1,20 @@
+// Baseline: bare Fastify answering GET /token with a fixed body and the broker's headers, no logic.
+import Fastify from 'fastify';
+
+const app = Fastify({ logger: false });
+const body = process.env.BENCH_BODY ?? '{}';
+
+app.get('/token', (_request, reply) => {
+  void reply
+    .header('cache-control', 'no-store')
+    .header('pragma', 'no-cache')
+    .type('application/json; charset=utf-8')
+    .send(body);
+});
+
+// A clean exit on SIGTERM, so `node --cpu-prof` can write its profile.
+process.once('SIGTERM', () => process.exit(0));
+app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' }).catch((error: Error) => {
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+});

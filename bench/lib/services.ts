@@ -1,0 +1,160 @@
+// Starts what the bench measures, each as a child process on a free loopback port.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { freePort, Proc, ROOT, sleep, start, waitFor200 } from './processes';
+
+const BROKER_MAIN = join(ROOT, 'dist/apps/broker/src/main.js');
+const EMULATOR_MAIN = join(ROOT, 'dist/apps/proof-emulator/src/main.js');
+const CLIENT = { id: 'bench-app', secret: 'bench-secret' };
+
+/** test/support/broker.ts's FAST_TIMINGS, refreshing at half the lifetime, and a fresh at-rest key. */
+const BROKER_ENV = {
+  BROKER_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
+  BROKER_CHECK_INTERVAL_MS: '100',
+  BROKER_MIN_TTL_SECONDS: '1',
+  BROKER_UPSTREAM_TIMEOUT_MS: '2000',
+  BROKER_LOCK_TTL_MS: '5000',
+  BROKER_BACKOFF_BASE_MS: '200',
+  BROKER_BACKOFF_MAX_MS: '2000',
+  BROKER_RECONCILE_INTERVAL_MS: '1000',
+  BROKER_COLD_WAIT_MS: '4000',
+  BROKER_REFRESH_AT_FRACTION: '0.5',
+  BROKER_SHUTDOWN_DELAY_MS: '0',
+};
+
+export function requireBuilt(): void {
+  for (const path of [BROKER_MAIN, EMULATOR_MAIN]) {
+    if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first (npm run bench does)`);
+  }
+}
+
+export interface Callers {
+  readonly path: string;
+  readonly key: string;
+  readonly keySha256: string;
+}
+
+/** A callers file with one caller (token:read, token:info on `default`), as `npm run broker:keygen` makes. */
+export function writeCallersFile(dir: string): Callers {
+  const key = randomBytes(32).toString('base64url');
+  const keySha256 = createHash('sha256').update(key, 'utf8').digest('hex');
+  const entry = { name: 'bench', keySha256: [keySha256], roles: ['token:read', 'token:info'], profiles: ['default'] };
+  const path = join(dir, 'callers.json');
+  writeFileSync(path, JSON.stringify([entry]));
+  return { path, key, keySha256 };
+}
+
+export interface BenchRedis {
+  readonly url: string;
+  readonly proc: Proc;
+  readonly client: Redis;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(): Promise<BenchRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const proc = start('redis-server', 'redis-server', args);
+  const url = `redis://127.0.0.1:${port}`;
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  for (let attempt = 0; ; attempt++) {
+    if (!proc.alive()) throw new Error(`redis-server exited (is it installed?):\n${proc.output()}`);
+    try {
+      if (client.status !== 'ready') await client.connect();
+      if ((await client.ping()) === 'PONG') break;
+    } catch {
+      if (attempt > 200) throw new Error(`redis-server on port ${port} did not answer:\n${proc.output()}`);
+      await sleep(25);
+    }
+  }
+  const stop = async () => {
+    client.disconnect();
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { url, proc, client, stop };
+}
+
+export interface EmulatorStats {
+  readonly tokenRequests: number;
+  readonly tokensIssued: number;
+}
+
+export interface BenchEmulator {
+  readonly url: string;
+  readonly proc: Proc;
+  stats(): Promise<EmulatorStats>;
+}
+
+export async function startEmulator(tokenTtlSeconds: number): Promise<BenchEmulator> {
+  const port = await freePort();
+  const proc = start(`emulator (ttl ${tokenTtlSeconds}s)`, process.execPath, [EMULATOR_MAIN], {
+    EMULATOR_PORT: String(port),
+    EMULATOR_HOST: '127.0.0.1',
+    EMULATOR_ADMIN: 'on',
+    EMULATOR_CLIENTS: `${CLIENT.id}:${CLIENT.secret}`,
+    EMULATOR_TOKEN_TTL_SECONDS: String(tokenTtlSeconds),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor200(proc, `${url}/_emulator/stats`);
+  const stats = async () => (await (await fetch(`${url}/_emulator/stats`)).json()) as EmulatorStats;
+  return { url, proc, stats };
+}
+
+export interface BrokerOptions {
+  readonly redisUrl: string;
+  readonly emulatorUrl: string;
+  readonly callersPath: string;
+  /** Node flags, e.g. `--cpu-prof`. */
+  readonly nodeArgs?: string[];
+}
+
+export interface Broker {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  readonly proc: Proc;
+  /** Spawn to the first 200 of /health/ready (polled every 20 ms), ms. */
+  readonly readyMs: number;
+}
+
+/** Starts one broker replica (`node dist/apps/broker/src/main.js`) and resolves once it is ready. */
+export async function startBroker(name: string, options: BrokerOptions): Promise<Broker> {
+  const port = await freePort();
+  const proc = start(`broker ${name}`, process.execPath, [...(options.nodeArgs ?? []), BROKER_MAIN], {
+    ...BROKER_ENV,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    BROKER_REPLICA_ID: name,
+    LOG_LEVEL: 'warn',
+    REDIS_URL: options.redisUrl,
+    PROOF_BASE_URL: options.emulatorUrl,
+    PROOF_CLIENT_ID: CLIENT.id,
+    PROOF_CLIENT_SECRET: CLIENT.secret,
+    BROKER_CALLERS_FILE: options.callersPath,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor200(proc, `${url}/health/ready`);
+  return { name, url, port, proc, readyMs: performance.now() - proc.startedAt };
+}
+
+/** Starts a comparison server (`bare-fastify`, `naive-broker`) with `env`, once GET `probe` answers 200. */
+export async function startScript(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  probe: string,
+  headers: Record<string, string> = {},
+): Promise<{ url: string; proc: Proc }> {
+  const port = await freePort();
+  const proc = start(name, process.execPath, [join(__dirname, '..', `${name}.js`)], { ...env, PORT: String(port) });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor200(proc, `${url}${probe}`, { headers });
+  return { url, proc };
+}
+
+export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'bench-'));

@@ -1,0 +1,172 @@
+// The results as Markdown tables (stdout and docs/BENCHMARKS.md), and the targets judged.
+import type { BenchConfig } from '../parts/bench-config';
+import type { ReplicasResult } from '../parts/replicas';
+import type { SingleResult } from '../parts/single';
+import type { StartupResult } from '../parts/startup';
+
+export interface Results {
+  readonly startup: StartupResult;
+  readonly single: SingleResult;
+  readonly replicas: ReplicasResult[];
+}
+
+type Cell = string | number;
+
+const n0 = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a');
+const n1 = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+const n2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+
+function table(header: string[], rows: Cell[][]): string {
+  const line = (cells: Cell[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function singleTables({ broker, bare, naive }: SingleResult): string[] {
+  const row = (label: string, r: SingleResult['broker']): Cell[] => [
+    label,
+    n0(r.rps),
+    n2(r.p50),
+    n2(r.p99),
+    r.errors,
+    n0(r.cpuUs),
+    r.rounds.map(n0).join(', '),
+  ];
+  const header = ['server (1 process)', 'req/s (median)', 'p50 ms', 'p99 ms', 'errors'];
+  return [
+    table(
+      [...header, 'server CPU µs/req (naive: + Redis)', 'req/s per round'],
+      [
+        row('broker `GET /token`', broker),
+        row('bare Fastify, same body and headers', bare),
+        row('naive broker (Redis HGET per request)', naive),
+      ],
+    ),
+    table(
+      ['comparison', 'req/s ratio', 'p99 ratio', 'CPU per request ratio'],
+      [
+        ['broker / bare Fastify', n2(broker.rps / bare.rps), n2(broker.p99 / bare.p99), n2(broker.cpuUs / bare.cpuUs)],
+        [
+          'broker / naive broker',
+          n2(broker.rps / naive.rps),
+          n2(broker.p99 / naive.p99),
+          n2(broker.cpuUs / naive.cpuUs),
+        ],
+      ],
+    ),
+  ];
+}
+
+function replicasTable(runs: ReplicasResult[]): string {
+  return table(
+    [
+      'replicas',
+      'req/s',
+      'p50 ms',
+      'p99 ms',
+      'errors',
+      'CPU µs/req (replicas + HAProxy)',
+      'upstream token requests',
+      'refresh windows',
+      'max per window',
+    ],
+    runs.map((r) => [
+      r.replicas,
+      n0(r.rps),
+      n2(r.p50),
+      n2(r.p99),
+      r.errors,
+      n0(r.cpuUs),
+      r.tokenRequests,
+      r.windows,
+      r.maxPerWindow,
+    ]),
+  );
+}
+
+function rolloverTable(runs: ReplicasResult[], halfMs: number): string {
+  return table(
+    [
+      'replicas',
+      'rollovers',
+      `requests within ±${halfMs} ms`,
+      'p99 ms there',
+      'errors there',
+      'requests elsewhere',
+      'p99 ms elsewhere',
+      'errors elsewhere',
+    ],
+    runs.map(({ replicas, rollover: { rollovers, inside: i, outside: o } }) => [
+      replicas,
+      rollovers,
+      n0(i.requests),
+      n2(i.p99),
+      i.errors,
+      n0(o.requests),
+      n2(o.p99),
+      o.errors,
+    ]),
+  );
+}
+
+function memoryTable({ startup, single, replicas }: Results): string {
+  return table(
+    ['replica', 'start to /health/ready 200, ms', 'RSS idle MB', 'RSS after load MB'],
+    [
+      [
+        `started alone on an empty Redis, median of ${startup.readyMsAll.length} (${startup.readyMsAll.map(n0).join(', ')} ms)`,
+        n0(startup.readyMs),
+        n1(startup.rssIdle),
+        '',
+      ],
+      ['the replica of parts 1, 2', n0(single.readyMs), n1(single.rssIdle), n1(single.rssLoaded)],
+      ...replicas.map((r) => [
+        `part 3, ${r.replicas} started together: the slowest, the largest`,
+        n0(r.readyMsMax),
+        '',
+        n1(r.rssMaxLoaded),
+      ]),
+    ],
+  );
+}
+
+function targetsTable({ startup, single, replicas }: Results): string {
+  const { broker, bare, naive } = single;
+  const errors = [broker, bare, naive, ...replicas].reduce((sum, r) => sum + r.errors, 0);
+  const onePerWindow = replicas.every(
+    (r) => r.windows > 0 && r.maxPerWindow === 1 && r.tokensIssued === r.tokenRequests,
+  );
+  const rss = Math.max(single.rssLoaded, ...replicas.map((r) => r.rssMaxLoaded));
+  const rows: [string, string, boolean][] = [
+    ['`GET /token` req/s ≥ 0.8 × bare Fastify', `${n2(broker.rps / bare.rps)} ×`, broker.rps >= 0.8 * bare.rps],
+    ['`GET /token` p99 ≤ 2 × bare Fastify', `${n2(broker.p99 / bare.p99)} ×`, broker.p99 <= 2 * bare.p99],
+    ['zero errors, every run', String(errors), errors === 0],
+    [
+      'one upstream token request per refresh window at 1, 3, 5 replicas',
+      replicas.map((r) => `${r.replicas}: ${r.tokenRequests} in ${r.windows} windows`).join('; '),
+      onePerWindow,
+    ],
+    ['RSS < 150 MB per replica after load', `${n1(rss)} MB (largest)`, rss < 150],
+    ['ready in < 2 s (median of the cold starts)', `${n0(startup.readyMs)} ms`, startup.readyMs < 2_000],
+  ];
+  return table(
+    ['target', 'measured', 'status'],
+    rows.map(([t, m, ok]) => [t, m, ok ? 'met' : '**missed**']),
+  );
+}
+
+/** Every table; the targets only in the full run (quick numbers are a smoke test). */
+export function renderTables(results: Results, cfg: BenchConfig): string {
+  const { replicas } = results;
+  const parts = [
+    `### 1, 2. One replica vs bare Fastify vs naive broker (${cfg.connections} connections, ${cfg.rounds} × ${cfg.seconds} s, medians)`,
+    ...singleTables(results.single),
+    `### 3. Replicas behind HAProxy (${cfg.shortTtl} s tokens, a refresh every ${cfg.windowMs / 1000} s, ${cfg.clusterSeconds} s of load)`,
+    replicasTable(replicas),
+    '### 4. Latency around token rollovers (the same runs)',
+    rolloverTable(replicas, cfg.rolloverMs),
+    '### 5. Memory and start-up',
+    memoryTable(results),
+  ];
+  if (!cfg.quick) parts.push('### Targets', targetsTable(results));
+  return parts.join('\n\n');
+}

@@ -1,0 +1,69 @@
+// Parts 1, 2 and 5: one broker replica vs bare Fastify vs a naive Redis-per-request broker,
+// plus the replica's time to ready and its RSS idle and after load.
+import { Compared, compare } from '../lib/load';
+import { Proc, rssMb, sleep } from '../lib/processes';
+import { BenchEmulator, BenchRedis, Callers, startBroker, startScript } from '../lib/services';
+import type { BenchConfig } from './bench-config';
+
+const NAIVE_KEY = 'bench:naive:token';
+
+export interface SingleResult {
+  readonly broker: Compared;
+  readonly bare: Compared;
+  readonly naive: Compared;
+  readonly readyMs: number;
+  readonly rssIdle: number;
+  readonly rssLoaded: number;
+}
+
+interface TokenBody {
+  access_token: string;
+  token_type: string;
+  expires_at: string;
+  scope: string;
+  profile: string;
+}
+
+export async function runSingle(
+  cfg: BenchConfig,
+  { redis, emulator, callers }: { redis: BenchRedis; emulator: BenchEmulator; callers: Callers },
+): Promise<SingleResult> {
+  const headers = { authorization: `Bearer ${callers.key}` };
+  const options = { redisUrl: redis.url, emulatorUrl: emulator.url, callersPath: callers.path };
+  const broker = await startBroker('single', { ...options, nodeArgs: cfg.brokerNodeArgs });
+  const started: Proc[] = [broker.proc];
+  try {
+    await sleep(1_000);
+    const rssIdle = rssMb(broker.proc.pid);
+    // The comparison servers answer with the very token and body the broker serves.
+    const body = await (await fetch(`${broker.url}/token`, { headers })).text();
+    const token = JSON.parse(body) as TokenBody;
+    const record = {
+      accessToken: token.access_token,
+      tokenType: token.token_type,
+      expiresAt: Date.parse(token.expires_at),
+      scope: token.scope,
+      profile: token.profile,
+    };
+    await redis.client.hset(NAIVE_KEY, 'record', JSON.stringify(record));
+    const bare = await startScript('bare-fastify', { BENCH_BODY: body }, '/token');
+    started.push(bare.proc);
+    const naiveEnv = { REDIS_URL: redis.url, BENCH_KEY_SHA256: callers.keySha256, BENCH_REDIS_KEY: NAIVE_KEY };
+    const naive = await startScript('naive-broker', naiveEnv, '/token', headers);
+    started.push(naive.proc);
+
+    const results = await compare(
+      [
+        { name: 'broker', url: `${broker.url}/token`, headers, pids: [broker.proc.pid] },
+        { name: 'bare', url: `${bare.url}/token`, headers, pids: [bare.proc.pid] },
+        // The naive broker's cost includes the Redis server's.
+        { name: 'naive', url: `${naive.url}/token`, headers, pids: [naive.proc.pid, redis.proc.pid] },
+      ],
+      { connections: cfg.connections, seconds: cfg.seconds, rounds: cfg.rounds, warmupSeconds: cfg.warmupSeconds },
+    );
+    const { broker: b, bare: f, naive: n } = results;
+    return { broker: b, bare: f, naive: n, readyMs: broker.readyMs, rssIdle, rssLoaded: rssMb(broker.proc.pid) };
+  } finally {
+    await Promise.all(started.map((p) => p.stop()));
+  }
+}

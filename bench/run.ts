@@ -1,0 +1,98 @@
+// `npm run bench` (writes docs/BENCHMARKS.md), `npm run bench:quick` (smoke run: every part, short,
+// results in bench/results/ only), `npm run bench -- --cpu-prof` (profiles one replica under load).
+// Targets are reported, never asserted: the exit status is 1 only if something crashed.
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BenchConfig, benchConfig } from './parts/bench-config';
+import { ReplicasResult, runReplicas } from './parts/replicas';
+import { runSingle } from './parts/single';
+import { runStartup } from './parts/startup';
+import { keptNotes, renderDocument } from './lib/document';
+import { requireHaproxy } from './lib/haproxy';
+import { killAll, ROOT, sleep, startCpuMeter } from './lib/processes';
+import { summarizeProfile } from './lib/profile';
+import { requireBuilt, startEmulator, startRedis, tempDir, writeCallersFile } from './lib/services';
+import { Results, renderTables } from './lib/tables';
+
+const RESULTS = join(ROOT, 'bench', 'results');
+const DOC = join(ROOT, 'docs', 'BENCHMARKS.md');
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const pct = (share: number) => `${Math.round(share * 100)} %`;
+
+/** Starts Redis and the emulators, runs every part, and stops everything it started. */
+async function runParts(cfg: BenchConfig, profileDir?: string): Promise<Results | undefined> {
+  const dir = tempDir();
+  const callers = writeCallersFile(dir);
+  const redis = await startRedis();
+  const longTokens = await startEmulator(cfg.longTtl);
+  const shortTokens = await startEmulator(cfg.shortTtl);
+  try {
+    const context = { redis, emulator: longTokens, callers };
+    if (profileDir) {
+      log(`profiling one replica under load (${cfg.seconds} s)`);
+      await runSingle(cfg, context);
+      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile')) ?? '';
+      process.stdout.write(`${summarizeProfile(join(profileDir, file))}\n\nprofile: ${join(profileDir, file)}\n`);
+      return undefined;
+    }
+    log(`part 5: ${cfg.startupRuns} cold start(s) of one replica`);
+    const startup = await runStartup(cfg.startupRuns, context);
+    log(`parts 1, 2: one replica vs bare Fastify vs naive broker (${cfg.rounds} × ${cfg.seconds} s)`);
+    const single = await runSingle(cfg, context);
+    const replicas: ReplicasResult[] = [];
+    for (const count of cfg.replicaCounts) {
+      log(`parts 3, 4: ${count} replica(s) behind HAProxy (${cfg.clusterSeconds} s)`);
+      replicas.push(await runReplicas(count, cfg, { redis, emulator: shortTokens, callers, dir }));
+    }
+    return { startup, single, replicas };
+  } finally {
+    await Promise.all([longTokens.proc.stop(), shortTokens.proc.stop(), redis.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const quick = process.argv.includes('--quick');
+  const profileDir = process.argv.includes('--cpu-prof') ? join(RESULTS, 'profiles', String(began)) : undefined;
+  const cfg = benchConfig(quick, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
+  requireBuilt();
+  requireHaproxy();
+  mkdirSync(RESULTS, { recursive: true });
+  // The figures assume a machine doing nothing else: say so when it is not.
+  const idle = startCpuMeter();
+  await sleep(1_000);
+  const before = idle.stop().others;
+  if (before > 0.15) log(`warning: other work used ${pct(before)} of the machine's CPU; figures will be skewed`);
+
+  const meter = startCpuMeter();
+  const results = await runParts(cfg, profileDir);
+  const { others, steal } = meter.stop();
+  if (!results) return;
+  const elapsedSeconds = Math.round((Date.now() - began) / 1000);
+  const tables = renderTables(results, cfg);
+  const contention = `other work used ${pct(others)} of the machine's CPU and steal was ${pct(steal)}`;
+  process.stdout.write(`\n${tables}\n\nbench took ${elapsedSeconds} s (after the build); during it ${contention}\n`);
+  const meta = {
+    command: quick ? 'npm run bench:quick' : 'npm run bench',
+    date: `${new Date(began).toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    elapsedSeconds,
+    contention,
+  };
+  writeFileSync(join(RESULTS, `${quick ? 'quick' : 'full'}.json`), JSON.stringify({ cfg, meta, results }, null, 2));
+  // Quick numbers are a smoke test, not figures: they never replace the committed ones.
+  const target = quick ? join(RESULTS, 'quick.md') : DOC;
+  mkdirSync(join(target, '..'), { recursive: true });
+  writeFileSync(target, renderDocument(tables, meta, keptNotes(DOC), cfg));
+  log(`wrote ${target}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    killAll();
+    process.exit(1);
+  },
+);

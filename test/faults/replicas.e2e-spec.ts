@@ -1,0 +1,187 @@
+import type { TokenRecord } from '../../apps/broker/src/token/token-record';
+import { sleep, waitUntil } from '../support/wait';
+import { expectCallersUnharmed, replicaTalkingToProof } from './support/expectations';
+import { FaultCluster, Policy, Replica, TIMINGS } from './support/fault-cluster';
+import { useFaultCluster } from './support/fault-suite';
+import { knownGap } from './support/known-gaps';
+import { runScenario, ScenarioControl } from './support/scenario';
+
+const REJECTED = /write with fence (\d+) rejected/;
+
+/**
+ * Makes the next refresh slow at Proof (1.5 s, under the 2 s deadline) so that it is in
+ * flight, finds the replica holding the lock for it (the one talking to Proof) and takes it
+ * out of the load balancer's rotation at once (requests already sent to it stay in flight).
+ */
+async function refreshInFlight(s: ScenarioControl) {
+  await s.beforeRefreshWindow(1_500);
+  await s.cluster.admin.fault({ mode: 'latency', count: 1, latencyMs: 1_500 });
+  const holder = await replicaTalkingToProof(s.live());
+  const acquiredAt = Date.now();
+  const answeredBytes = holder.proofProxy.stats().bytesToClient;
+  const drained = s.load.remove(holder.url);
+  await s.faultStarted();
+  const replaced = (await s.cluster.record())!;
+  return { holder, acquiredAt, answeredBytes, drained, replaced };
+}
+
+/** Resolves with the time a record newer than `fence`, written by another replica than `holder`, is in Redis. */
+async function replacedByAnother(cluster: FaultCluster, holder: Replica, fence: number): Promise<number> {
+  await waitUntil(
+    'a newer token from another replica',
+    async () => {
+      const record = await cluster.record();
+      return record !== undefined && record.fence > fence && record.refreshedBy !== holder.name;
+    },
+    20_000,
+    20,
+  );
+  return Date.now();
+}
+
+/** Polls /health/ready like a load balancer: ms from `since` until it is not 200, if within `timeoutMs`. */
+async function notReadyAfter(url: string, since: number, timeoutMs: number): Promise<number | undefined> {
+  while (Date.now() - since < timeoutMs) {
+    const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(500) }).catch(() => undefined);
+    if (response?.status !== 200) return Date.now() - since;
+    await sleep(50);
+  }
+  return undefined;
+}
+
+/**
+ * The holder dies with its request to Proof in flight: its lock expires after the lock TTL
+ * and another replica refreshes. A replacement replica joins afterwards.
+ */
+async function holderKilled(cluster: FaultCluster) {
+  let takeoverMs = Infinity;
+  const result = await runScenario(
+    cluster,
+    { order: 8, name: 'lock holder SIGKILLed mid-refresh', extraUpstream: 1 },
+    async (s) => {
+      const { holder, acquiredAt, replaced } = await refreshInFlight(s);
+      s.killed(holder.url);
+      await holder.process.stop('SIGKILL');
+      await cluster.forget(holder);
+      s.healed();
+      takeoverMs = (await replacedByAnother(cluster, holder, replaced.fence)) - acquiredAt;
+      s.note(
+        `holder ${holder.name} killed; another replica wrote a new token ${takeoverMs} ms after the lock was taken`,
+      );
+      s.load.add((await cluster.startReplica()).url);
+    },
+  );
+  return { result, takeoverMs };
+}
+
+/**
+ * The holder is paused past the lock TTL right after it sent its write: Proof answered it,
+ * and its write sits in the socket (held by its Redis proxy, as a kernel buffer holds it
+ * through a pause) while another replica refreshes. The write reaches Redis late, then the
+ * holder resumes. (Paused while its Proof request is in flight instead, the holder never
+ * writes: on resume its deadline timer fires before the answer is read.)
+ */
+async function holderPaused(cluster: FaultCluster) {
+  let holder: Replica | undefined;
+  let after: TokenRecord | undefined;
+  let stoppedMs = 0;
+  const result = await runScenario(
+    cluster,
+    { order: 9, name: 'lock holder SIGSTOPped past the lock TTL, then SIGCONT', extraUpstream: 1 },
+    async (s) => {
+      const inFlight = await refreshInFlight(s);
+      const h = (holder = inFlight.holder);
+      h.redisProxy.setMode({ kind: 'blackhole' });
+      const answered = () => h.proofProxy.stats().bytesToClient > inFlight.answeredBytes;
+      await waitUntil('Proof to answer the holder', answered, 5_000, 5);
+      await sleep(200); // it parses the answer and sends its fenced write
+      h.process.child.kill('SIGSTOP');
+      const stoppedAt = Date.now();
+      const replacedAt = await replacedByAnother(cluster, h, inFlight.replaced.fence);
+      await sleep(Math.max(replacedAt + 500, stoppedAt + TIMINGS.lockTtlMs + 500) - Date.now());
+      h.redisProxy.setMode({ kind: 'pass' });
+      h.process.child.kill('SIGCONT');
+      stoppedMs = Date.now() - stoppedAt;
+      s.healed();
+      const logged = () => REJECTED.test(h.process.output());
+      await waitUntil('the resumed holder to log its rejected write', logged, 5_000).catch(() => undefined);
+      after = await cluster.record();
+      s.note(`holder ${h.name} stopped ${stoppedMs} ms; ${REJECTED.exec(h.process.output())?.[0] ?? 'no rejection'}`);
+      await inFlight.drained;
+      // Back in the load balancer's rotation once it has caught up with the stored token.
+      const caughtUp = async () => (await cluster.info(h)).fence === after?.fence;
+      await waitUntil('the resumed holder to catch up', caughtUp, 5_000).catch(() => undefined);
+      s.load.add(h.url);
+    },
+  );
+  return { result, holder: holder!, after: after!, stoppedMs };
+}
+
+/**
+ * Every replica is replaced, one at a time, as an orchestrator rolls a deployment: a new
+ * replica starts, becomes ready and joins the load balancer; the old one gets SIGTERM,
+ * turns not-ready, leaves the rotation at the balancer's next check while it still serves
+ * (its shutdown delay), then exits. A refresh falls inside.
+ */
+async function rollingRestart(cluster: FaultCluster) {
+  const exitCodes: (number | null)[] = [];
+  const redAfterMs: (number | undefined)[] = [];
+  const result = await runScenario(
+    cluster,
+    { order: 10, name: 'rolling restart of all 3 replicas (SIGTERM)', extraUpstream: 1 },
+    async (s) => {
+      await s.beforeRefreshWindow(2_000);
+      await s.faultStarted();
+      for (const old of [...s.live()]) {
+        s.load.add((await cluster.startReplica()).url);
+        const sigtermAt = Date.now();
+        const exited = old.process.stop('SIGTERM', 15_000);
+        redAfterMs.push(await notReadyAfter(old.url, sigtermAt, TIMINGS.shutdownDelayMs));
+        await s.load.remove(old.url);
+        exitCodes.push(await exited);
+        await cluster.forget(old);
+      }
+      s.healed();
+      s.note(
+        `readiness red ${redAfterMs.map((ms) => (ms === undefined ? 'never' : `${ms} ms`)).join(', ')} after SIGTERM`,
+      );
+    },
+  );
+  return { result, exitCodes, redAfterMs };
+}
+
+describe.each<Policy>(['new', 'revoke-previous'])('replica faults, policy %s', (policy) => {
+  const cluster = useFaultCluster(policy);
+
+  it('lock holder SIGKILLed mid-refresh: another replica refreshes within the lock TTL', async () => {
+    const { result, takeoverMs } = await holderKilled(cluster());
+    expectCallersUnharmed(result);
+    // The lock TTL, then a scheduler tick, (revoke-previous) the hand-over pause and a request.
+    expect(takeoverMs).toBeLessThan(TIMINGS.lockTtlMs + 2_500);
+  }, 60_000);
+
+  // Under revoke-previous the holder's request revoked the token every replica serves, and
+  // the only valid token is in the paused holder: see docs/RELIABILITY.md, known gaps.
+  knownGap(policy === 'revoke-previous')(
+    'lock holder SIGSTOPped past the lock TTL, then SIGCONT: its late write is rejected by the fence',
+    async () => {
+      const { result, holder, after, stoppedMs } = await holderPaused(cluster());
+      expectCallersUnharmed(result);
+      expect(stoppedMs).toBeGreaterThan(TIMINGS.lockTtlMs);
+      const rejected = REJECTED.exec(holder.process.output());
+      expect(rejected).not.toBeNull();
+      expect(Number(rejected![1])).toBeLessThan(after.fence);
+      // The stored token is still the one another replica wrote, not the resumed holder's.
+      expect(after.refreshedBy).not.toBe(holder.name);
+    },
+    60_000,
+  );
+
+  it('rolling restart of all 3 replicas under load: every request answered 200', async () => {
+    const { result, exitCodes, redAfterMs } = await rollingRestart(cluster());
+    expectCallersUnharmed(result);
+    expect(exitCodes).toEqual([0, 0, 0]);
+    // Red well within the shutdown delay, so a balancer stops routing before the replica closes.
+    for (const ms of redAfterMs) expect(ms).toBeLessThan(TIMINGS.shutdownDelayMs / 2);
+  }, 90_000);
+});
