@@ -20,7 +20,17 @@ export class TokenFingerprinter {
       : randomBytes(32);
   }
 
+  /** Tokens change once per refresh window: GET /token must not hash on every request. */
+  private readonly cache = new Map<string, string>();
+
   of(token: string): string {
-    return createHmac('sha256', this.key).update(token).digest('hex').slice(0, 12);
+    let fingerprint = this.cache.get(token);
+    if (fingerprint === undefined) {
+      // A handful of live tokens per profile at most: forget them all now and then.
+      if (this.cache.size >= 64) this.cache.clear();
+      fingerprint = createHmac('sha256', this.key).update(token).digest('hex').slice(0, 12);
+      this.cache.set(token, fingerprint);
+    }
+    return fingerprint;
   }
 }
