@@ -1,6 +1,7 @@
 import type { EncryptionKey } from '../crypto/token-cipher';
 
-export const ROLES = ['token:read', 'token:info'] as const;
+/** token:read: GET /token and POST /token/rejected; token:info: metadata only; admin: POST /token/refresh. */
+export const ROLES = ['token:read', 'token:info', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Proof's documented hosts (PROOF_API.md); any other base URL is set explicitly. */
