@@ -2,7 +2,6 @@ import { sleep, waitUntil } from '../support/wait';
 import { expectCallersUnharmed, replicaTalkingToProof } from './support/expectations';
 import { FaultCluster, TIMINGS } from './support/fault-cluster';
 import { useFaultCluster } from './support/fault-suite';
-import { knownGap } from './support/known-gaps';
 import { runScenario } from './support/scenario';
 
 // Each fault is armed 1 s before the replicas' refresh window opens and meets the refresh.
@@ -120,14 +119,11 @@ describe('Proof faults, policy new', () => {
 describe('Proof faults, policy revoke-previous', () => {
   const cluster = useFaultCluster('revoke-previous');
 
-  // Replicas resume serving the token that Proof revoked: see docs/RELIABILITY.md, known gaps.
-  knownGap()(
-    'Proof answer lost after Proof issued the token: no revoked token served',
-    async () => {
-      const result = await proofAnswerLost(cluster());
-      expect(result.figures.tokensIssued).toBeGreaterThanOrEqual(2);
-      expectCallersUnharmed(result);
-    },
-    60_000,
-  );
+  // The timeout is ambiguous (Proof may have issued): the old token stays unserved and the
+  // next attempt comes at once, within the callers' wait.
+  it('Proof answer lost after Proof issued the token: no revoked token served', async () => {
+    const result = await proofAnswerLost(cluster());
+    expect(result.figures.tokensIssued).toBeGreaterThanOrEqual(2);
+    expectCallersUnharmed(result);
+  }, 60_000);
 });

@@ -1,9 +1,8 @@
 import type { TokenRecord } from '../../apps/broker/src/token/token-record';
 import { sleep, waitUntil } from '../support/wait';
-import { expectCallersUnharmed, replicaTalkingToProof } from './support/expectations';
+import { expectCallersUnharmed, replicaTalkingToProof, Window } from './support/expectations';
 import { FaultCluster, Policy, Replica, TIMINGS } from './support/fault-cluster';
 import { useFaultCluster } from './support/fault-suite';
-import { knownGap } from './support/known-gaps';
 import { runScenario, ScenarioControl } from './support/scenario';
 
 const REJECTED = /write with fence (\d+) rejected/;
@@ -55,6 +54,7 @@ async function notReadyAfter(url: string, since: number, timeoutMs: number): Pro
  */
 async function holderKilled(cluster: FaultCluster) {
   let takeoverMs = Infinity;
+  let window: Window | undefined;
   const result = await runScenario(
     cluster,
     { order: 8, name: 'lock holder SIGKILLed mid-refresh', extraUpstream: 1 },
@@ -64,14 +64,16 @@ async function holderKilled(cluster: FaultCluster) {
       await holder.process.stop('SIGKILL');
       await cluster.forget(holder);
       s.healed();
-      takeoverMs = (await replacedByAnother(cluster, holder, replaced.fence)) - acquiredAt;
+      const replacedAt = await replacedByAnother(cluster, holder, replaced.fence);
+      takeoverMs = replacedAt - acquiredAt;
+      window = { from: acquiredAt, to: replacedAt };
       s.note(
         `holder ${holder.name} killed; another replica wrote a new token ${takeoverMs} ms after the lock was taken`,
       );
       s.load.add((await cluster.startReplica()).url);
     },
   );
-  return { result, takeoverMs };
+  return { result, takeoverMs, window: window! };
 }
 
 /**
@@ -85,6 +87,7 @@ async function holderPaused(cluster: FaultCluster) {
   let holder: Replica | undefined;
   let after: TokenRecord | undefined;
   let stoppedMs = 0;
+  let window: Window | undefined;
   const result = await runScenario(
     cluster,
     { order: 9, name: 'lock holder SIGSTOPped past the lock TTL, then SIGCONT', extraUpstream: 1 },
@@ -98,6 +101,7 @@ async function holderPaused(cluster: FaultCluster) {
       h.process.child.kill('SIGSTOP');
       const stoppedAt = Date.now();
       const replacedAt = await replacedByAnother(cluster, h, inFlight.replaced.fence);
+      window = { from: inFlight.acquiredAt, to: replacedAt };
       await sleep(Math.max(replacedAt + 500, stoppedAt + TIMINGS.lockTtlMs + 500) - Date.now());
       h.redisProxy.setMode({ kind: 'pass' });
       h.process.child.kill('SIGCONT');
@@ -114,7 +118,7 @@ async function holderPaused(cluster: FaultCluster) {
       s.load.add(h.url);
     },
   );
-  return { result, holder: holder!, after: after!, stoppedMs };
+  return { result, holder: holder!, after: after!, stoppedMs, window: window! };
 }
 
 /**
@@ -152,30 +156,29 @@ async function rollingRestart(cluster: FaultCluster) {
 
 describe.each<Policy>(['new', 'revoke-previous'])('replica faults, policy %s', (policy) => {
   const cluster = useFaultCluster(policy);
+  // Under revoke-previous the lost holder's request may have revoked the served token (Proof
+  // answered the stopped one; the killed one's request was at Proof): nothing is servable
+  // until another replica stores a newer token, a lock TTL later, and callers whose wait
+  // runs out meanwhile get 503. Under `new` the old token stays servable throughout.
+  const noServableToken = (window: Window) => (policy === 'revoke-previous' ? window : undefined);
 
   it('lock holder SIGKILLed mid-refresh: another replica refreshes within the lock TTL', async () => {
-    const { result, takeoverMs } = await holderKilled(cluster());
-    expectCallersUnharmed(result);
+    const { result, takeoverMs, window } = await holderKilled(cluster());
+    expectCallersUnharmed(result, noServableToken(window));
     // The lock TTL, then a scheduler tick, (revoke-previous) the hand-over pause and a request.
     expect(takeoverMs).toBeLessThan(TIMINGS.lockTtlMs + 2_500);
   }, 60_000);
 
-  // Under revoke-previous the holder's request revoked the token every replica serves, and
-  // the only valid token is in the paused holder: see docs/RELIABILITY.md, known gaps.
-  knownGap(policy === 'revoke-previous')(
-    'lock holder SIGSTOPped past the lock TTL, then SIGCONT: its late write is rejected by the fence',
-    async () => {
-      const { result, holder, after, stoppedMs } = await holderPaused(cluster());
-      expectCallersUnharmed(result);
-      expect(stoppedMs).toBeGreaterThan(TIMINGS.lockTtlMs);
-      const rejected = REJECTED.exec(holder.process.output());
-      expect(rejected).not.toBeNull();
-      expect(Number(rejected![1])).toBeLessThan(after.fence);
-      // The stored token is still the one another replica wrote, not the resumed holder's.
-      expect(after.refreshedBy).not.toBe(holder.name);
-    },
-    60_000,
-  );
+  it('lock holder SIGSTOPped past the lock TTL, then SIGCONT: its late write is rejected by the fence', async () => {
+    const { result, holder, after, stoppedMs, window } = await holderPaused(cluster());
+    expectCallersUnharmed(result, noServableToken(window));
+    expect(stoppedMs).toBeGreaterThan(TIMINGS.lockTtlMs);
+    const rejected = REJECTED.exec(holder.process.output());
+    expect(rejected).not.toBeNull();
+    expect(Number(rejected![1])).toBeLessThan(after.fence);
+    // The stored token is still the one another replica wrote, not the resumed holder's.
+    expect(after.refreshedBy).not.toBe(holder.name);
+  }, 60_000);
 
   it('rolling restart of all 3 replicas under load: every request answered 200', async () => {
     const { result, exitCodes, redAfterMs } = await rollingRestart(cluster());

@@ -22,6 +22,8 @@ export const TIMINGS = {
   jitterFraction: 0.05,
   lockTtlMs: Number(FAST_TIMINGS.BROKER_LOCK_TTL_MS),
   upstreamTimeoutMs: Number(FAST_TIMINGS.BROKER_UPSTREAM_TIMEOUT_MS),
+  /** How long a caller waits for a servable token before a 503. */
+  coldWaitMs: Number(FAST_TIMINGS.BROKER_COLD_WAIT_MS),
   /** A replica keeps serving this long after SIGTERM (readiness red) before it closes. */
   shutdownDelayMs: 1_000,
 } as const;

@@ -1,5 +1,8 @@
 import { sleep } from '../../support/wait';
 
+/** Concurrent caller loops of the load: each waits for its answer before the next request. */
+export const LOAD_CONCURRENCY = 6;
+
 export interface ServedRequest {
   readonly target: string;
   readonly status: number;
@@ -28,7 +31,7 @@ export class LoadDriver {
   constructor(
     targets: string[],
     private readonly key: string,
-    concurrency = 6,
+    concurrency = LOAD_CONCURRENCY,
     private readonly pauseMs = 10,
   ) {
     this.targets = [...targets];

@@ -162,7 +162,7 @@ export async function runScenario(
     runAt: new Date().toISOString(),
   };
   recordFigures(figures);
-  return { figures, non200: non200.slice(0, 20), badTokens: badTokens.slice(0, 20), fenceDrops: fences.drops() };
+  return { figures, non200, badTokens: badTokens.slice(0, 20), fenceDrops: fences.drops() };
 }
 
 type BadToken = ServedRequest & { revokedAtMs?: number | null; expiresAtMs?: number | null };

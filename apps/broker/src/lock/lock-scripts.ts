@@ -33,6 +33,7 @@ return 0
 
 /**
  * KEYS: token hash, fence counter. ARGV: fence, record JSON, ttl ms.
+ * A record at or above a pending hand-over's fence ends that hand-over (see BEGIN_HANDOVER).
  * Rejects a fence at or below the stored one (a replay, or a writer older than the stored
  * token) and one below the counter (a newer lease exists: its holder's lock expired while
  * it was paused or slow), so a stale writer can never overwrite a newer token.
@@ -45,5 +46,74 @@ if fence <= stored or fence < counter then return 0 end
 redis.call('HSET', KEYS[1], 'fence', ARGV[1], 'record', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if fence > counter then redis.call('SET', KEYS[2], ARGV[1]) end
+if tonumber(redis.call('HGET', KEYS[1], 'handover') or '0') <= fence then redis.call('HDEL', KEYS[1], 'handover') end
 return 1
+`;
+
+/** Redis' own clock in ms: replicas' clocks may disagree, and presence is compared across them. */
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * KEYS: replica registry (sorted set), registry start. ARGV: replica id, presence ttl ms.
+ * A replica is present until `now + ttl`; the registry's start time is kept while anyone
+ * heartbeats, and is lost with Redis' data (a restart): see BEGIN_HANDOVER.
+ */
+export const HEARTBEAT = `
+${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if not redis.call('SET', KEYS[2], now, 'NX', 'PX', ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return 1
+`;
+
+/**
+ * revoke-previous. KEYS: lock, token hash, acknowledgements, registry start. ARGV: owner,
+ * fence, presence ttl ms, ttl ms of the hash if it has none.
+ * Records, under the lock, that the lease of this fence is about to ask Proof for a token
+ * (which revokes the served one): every replica that reads the token hash sees it, and
+ * stops serving until a record of this fence or newer is written (WRITE_TOKEN removes it)
+ * or the holder ends it (END_HANDOVER). Returns -1 if the lock is not ours; else the ms to
+ * wait while the registry is younger than the presence ttl (after a Redis restart, replicas
+ * still reconnecting have not registered yet, and would not be waited for); 0 once recorded.
+ */
+export const BEGIN_HANDOVER = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+${NOW}
+local since = tonumber(redis.call('GET', KEYS[4]) or '-1')
+local ttl = tonumber(ARGV[3])
+if since < 0 then return ttl end
+if now - since < ttl then return ttl - (now - since) end
+redis.call('HSET', KEYS[2], 'handover', ARGV[2])
+if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+redis.call('DEL', KEYS[3])
+return 0
+`;
+
+/** KEYS: token hash, acknowledgements. ARGV: fence, replica id, ttl ms. "I no longer serve the token this fence revokes." */
+export const ACK_HANDOVER = `
+if redis.call('HGET', KEYS[1], 'handover') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1
+`;
+
+/** KEYS: replica registry, acknowledgements. ARGV: fence, holder id. The present replicas that have not acknowledged. */
+export const UNACKNOWLEDGED = `
+${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local missing = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if id ~= ARGV[2] and tonumber(redis.call('HGET', KEYS[2], id) or '0') < tonumber(ARGV[1]) then
+    missing[#missing + 1] = id
+  end
+end
+return missing
+`;
+
+/** KEYS: token hash. ARGV: fence. Ends the hand-over of this fence only (Proof issued nothing). */
+export const END_HANDOVER = `
+if redis.call('HGET', KEYS[1], 'handover') == ARGV[1] then return redis.call('HDEL', KEYS[1], 'handover') end
+return 0
 `;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { TokenRecord } from '../token/token-record';
-import { LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';
+import { HandOverListener, LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';
 
 interface Lock {
   owner: string;
@@ -22,10 +22,14 @@ export class MemoryTokenStore extends TokenStore {
   private readonly locks = new Map<string, Lock>();
   private readonly statuses = new Map<string, RefreshStatus>();
   private readonly listeners: TokenUpdateListener[] = [];
+  private readonly handOverListeners: HandOverListener[] = [];
+  /** Pending hand-overs (revoke-previous): with one replica there is nobody to wait for. */
+  private readonly handOvers = new Map<string, number>();
 
   read(profile: string): Promise<TokenRecord | undefined> {
     const record = this.records.get(profile);
     if (record && record.expiresAt <= Date.now()) this.records.delete(profile);
+    for (const listener of this.handOverListeners) listener(profile, this.handOvers.get(profile), Date.now());
     return Promise.resolve(this.records.get(profile));
   }
 
@@ -60,6 +64,7 @@ export class MemoryTokenStore extends TokenStore {
     if (record.fence <= stored || record.fence < counter) return Promise.resolve(false);
     this.records.set(record.profile, record);
     this.fences.set(record.profile, Math.max(counter, record.fence));
+    if ((this.handOvers.get(record.profile) ?? 0) <= record.fence) this.handOvers.delete(record.profile);
     return Promise.resolve(true);
   }
 
@@ -83,5 +88,37 @@ export class MemoryTokenStore extends TokenStore {
 
   onUpdate(listener: TokenUpdateListener): void {
     this.listeners.push(listener);
+  }
+
+  onHandOverSeen(listener: HandOverListener): void {
+    this.handOverListeners.push(listener);
+  }
+
+  heartbeat(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  leave(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  beginHandOver(lease: LockLease): Promise<number> {
+    const held = this.locks.get(lease.profile);
+    if (held?.owner !== lease.owner || held.expiresAt <= Date.now()) return Promise.resolve(-1);
+    this.handOvers.set(lease.profile, lease.fence);
+    return Promise.resolve(0);
+  }
+
+  acknowledgeHandOver(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  unacknowledged(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+
+  endHandOver(profile: string, fence: number): Promise<void> {
+    if (this.handOvers.get(profile) === fence) this.handOvers.delete(profile);
+    return Promise.resolve();
   }
 }

@@ -2,11 +2,21 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { RedisClient } from '../redis/redis.tokens';
 import { randomBytes } from 'node:crypto';
 import { TokenCipher } from '../crypto/token-cipher';
-import { ACQUIRE_LOCK, HOLD_LOCK, RELEASE_LOCK, WRITE_TOKEN } from '../lock/lock-scripts';
+import {
+  ACK_HANDOVER,
+  ACQUIRE_LOCK,
+  BEGIN_HANDOVER,
+  END_HANDOVER,
+  HEARTBEAT,
+  HOLD_LOCK,
+  RELEASE_LOCK,
+  UNACKNOWLEDGED,
+  WRITE_TOKEN,
+} from '../lock/lock-scripts';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from '../redis/redis.tokens';
 import type { TokenRecord } from '../token/token-record';
 import { TOKEN_UPDATES_CHANNEL, tokenKeys } from './token-keys';
-import { LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';
+import { HandOverListener, LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';
 
 interface ScriptedRedis {
   brokerAcquireLock(
@@ -20,6 +30,20 @@ interface ScriptedRedis {
   brokerReleaseLock(lock: string, owner: string): Promise<number>;
   brokerHoldLock(lock: string, owner: string, ttlMs: number): Promise<number>;
   brokerWriteToken(token: string, fence: string, fenceValue: number, record: string, ttlMs: number): Promise<number>;
+  brokerHeartbeat(replicas: string, since: string, replica: string, ttlMs: number): Promise<number>;
+  brokerBeginHandOver(
+    lock: string,
+    token: string,
+    acks: string,
+    since: string,
+    owner: string,
+    fence: number,
+    presenceTtlMs: number,
+    recordTtlMs: number,
+  ): Promise<number>;
+  brokerAckHandOver(token: string, acks: string, fence: number, replica: string, ttlMs: number): Promise<number>;
+  brokerUnacknowledged(replicas: string, acks: string, fence: number, holder: string): Promise<string[]>;
+  brokerEndHandOver(token: string, fence: number): Promise<number>;
 }
 
 /** The only code that talks to Redis about tokens: records, the fenced lock, status, pub/sub. */
@@ -32,6 +56,7 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   }
   private readonly logger = new Logger(RedisTokenStore.name);
   private readonly listeners: TokenUpdateListener[] = [];
+  private readonly handOverListeners: HandOverListener[] = [];
   private readonly scripts: ScriptedRedis;
 
   constructor(
@@ -44,6 +69,11 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
     redis.defineCommand('brokerReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
     redis.defineCommand('brokerHoldLock', { numberOfKeys: 1, lua: HOLD_LOCK });
     redis.defineCommand('brokerWriteToken', { numberOfKeys: 2, lua: WRITE_TOKEN });
+    redis.defineCommand('brokerHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
+    redis.defineCommand('brokerBeginHandOver', { numberOfKeys: 4, lua: BEGIN_HANDOVER });
+    redis.defineCommand('brokerAckHandOver', { numberOfKeys: 2, lua: ACK_HANDOVER });
+    redis.defineCommand('brokerUnacknowledged', { numberOfKeys: 2, lua: UNACKNOWLEDGED });
+    redis.defineCommand('brokerEndHandOver', { numberOfKeys: 1, lua: END_HANDOVER });
     this.scripts = redis as unknown as ScriptedRedis;
   }
 
@@ -64,7 +94,10 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   }
 
   async read(profile: string): Promise<TokenRecord | undefined> {
-    const [fence, sealed] = await this.redis.hmget(tokenKeys(profile).token, 'fence', 'record');
+    const sentAt = Date.now();
+    const [fence, sealed, handOver] = await this.redis.hmget(tokenKeys(profile).token, 'fence', 'record', 'handover');
+    // Same command as the record: whoever reads a token also learns that it is being revoked.
+    for (const listener of this.handOverListeners) listener(profile, handOver ? Number(handOver) : undefined, sentAt);
     if (!fence || !sealed) return undefined;
     try {
       return JSON.parse(this.cipher.open(sealed, `${profile}|${fence}`)) as TokenRecord;
@@ -131,5 +164,48 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
 
   onUpdate(listener: TokenUpdateListener): void {
     this.listeners.push(listener);
+  }
+
+  onHandOverSeen(listener: HandOverListener): void {
+    this.handOverListeners.push(listener);
+  }
+
+  async heartbeat(profile: string, replica: string, ttlMs: number): Promise<void> {
+    const keys = tokenKeys(profile);
+    await this.scripts.brokerHeartbeat(keys.replicas, keys.replicasSince, replica, Math.round(ttlMs));
+  }
+
+  async leave(profile: string, replica: string): Promise<void> {
+    await this.redis.zrem(tokenKeys(profile).replicas, replica);
+  }
+
+  async beginHandOver(lease: LockLease, presenceTtlMs: number, recordTtlMs: number): Promise<number> {
+    const keys = tokenKeys(lease.profile);
+    return Number(
+      await this.scripts.brokerBeginHandOver(
+        keys.lock,
+        keys.token,
+        keys.acks,
+        keys.replicasSince,
+        lease.owner,
+        lease.fence,
+        Math.round(presenceTtlMs),
+        Math.max(1, Math.round(recordTtlMs)),
+      ),
+    );
+  }
+
+  async acknowledgeHandOver(profile: string, fence: number, replica: string, ttlMs: number): Promise<void> {
+    const keys = tokenKeys(profile);
+    await this.scripts.brokerAckHandOver(keys.token, keys.acks, fence, replica, Math.round(ttlMs));
+  }
+
+  async unacknowledged(profile: string, fence: number, holder: string): Promise<string[]> {
+    const keys = tokenKeys(profile);
+    return this.scripts.brokerUnacknowledged(keys.replicas, keys.acks, fence, holder);
+  }
+
+  async endHandOver(profile: string, fence: number): Promise<void> {
+    await this.scripts.brokerEndHandOver(tokenKeys(profile).token, fence);
   }
 }

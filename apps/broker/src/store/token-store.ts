@@ -24,7 +24,8 @@ export interface RefreshStatus {
 /**
  * `written`: a record with this fence is in the store. `handover`: the lock holder is about
  * to ask Proof for a token that revokes the current one (revoke-previous), so replicas stop
- * serving the current token until `written` or `handover_end` (the refresh failed).
+ * serving the current token until `written` or `handover_end` (Proof issued nothing). The
+ * hand-over is also recorded in the store (beginHandOver), messages only make it faster.
  */
 export interface TokenEvent {
   readonly profile: string;
@@ -33,6 +34,13 @@ export interface TokenEvent {
 }
 
 export type TokenUpdateListener = (event: TokenEvent) => void;
+
+/**
+ * What a read of the token hash found about the hand-over (revoke-previous): the fence of the
+ * pending one, or none. `sentAt`: when the read was sent (what it saw may be older than a
+ * message received meanwhile).
+ */
+export type HandOverListener = (profile: string, fence: number | undefined, sentAt: number) => void;
 
 /**
  * Shared state of the broker: token records, the fenced refresh lock, refresh status and
@@ -57,4 +65,19 @@ export abstract class TokenStore {
   abstract onUpdate(listener: TokenUpdateListener): void;
   /** Called each time the store (re)connects; never on the embedded store. */
   abstract onReconnect(listener: () => void): void;
+  /** Called by every read() with the hand-over state it found, before read() resolves. */
+  abstract onHandOverSeen(listener: HandOverListener): void;
+  /** This replica is present (it serves, so a hand-over waits for it) for `ttlMs`. */
+  abstract heartbeat(profile: string, replica: string, ttlMs: number): Promise<void>;
+  abstract leave(profile: string, replica: string): Promise<void>;
+  /**
+   * revoke-previous: records the lease's fence as a hand-over, if the lease still holds the
+   * lock. -1: the lock is not ours; > 0: ms to wait (replica registry too young); 0: done.
+   */
+  abstract beginHandOver(lease: LockLease, presenceTtlMs: number, recordTtlMs: number): Promise<number>;
+  abstract acknowledgeHandOver(profile: string, fence: number, replica: string, ttlMs: number): Promise<void>;
+  /** Present replicas other than `holder` that have not acknowledged the hand-over of `fence`. */
+  abstract unacknowledged(profile: string, fence: number, holder: string): Promise<string[]>;
+  /** Ends the hand-over of `fence` (if still pending): Proof issued nothing, the old token stands. */
+  abstract endHandOver(profile: string, fence: number): Promise<void>;
 }

@@ -3,6 +3,7 @@
  * so they are tested with a fake clock and a fake random source.
  */
 import type { TokenRecord } from './token-record';
+import { UpstreamTokenError } from './upstream-token.error';
 
 export type Random = () => number;
 
@@ -95,4 +96,27 @@ export function blockedByReuse(record: TokenRecord | undefined, now: number): bo
 export function mayForceRefresh(record: TokenRecord | undefined, now: number): boolean {
   if (record === undefined) return true;
   return now - record.receivedAt >= lifetimeOf(record) * FORCED_REFRESH_MIN_AGE_FRACTION;
+}
+
+/**
+ * How long a replica counts as present after its last heartbeat (sent with each reconcile):
+ * three missed reconciles, and no less than 3 s, which covers the spread of reconnections
+ * after a Redis restart (ioredis retries at most 2 s apart).
+ */
+export const presenceTtlMs = (reconcileIntervalMs: number): number => Math.max(3 * reconcileIntervalMs, 3_000);
+
+/** Connection errors that prove the request never reached Proof. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether Proof may have issued a token although the request failed: no HTTP answer came
+ * back (timeout, connection lost after the request left) or a 200 we could not read. Under
+ * revoke-previous the served token must then be taken as revoked. An HTTP error answer
+ * (429, 5xx, 4xx) means Proof issued nothing.
+ */
+export function mayHaveIssued(error: unknown): boolean {
+  if (!(error instanceof UpstreamTokenError)) return true;
+  if (error.status !== undefined) return error.status === 200;
+  const code = ((error.cause as { cause?: { code?: unknown } } | undefined)?.cause?.code ?? '') as string;
+  return !NOT_SENT.has(code);
 }

@@ -4,7 +4,7 @@ import type { BrokerConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
 import { TokenEvent, TokenStore } from '../store/token-store';
 import { ProfileResolver } from './profile-resolver';
-import { isDue } from './refresh-policy';
+import { isDue, presenceTtlMs } from './refresh-policy';
 import { TokenCache } from './token-cache.service';
 import { TokenRefresher } from './token-refresher.service';
 
@@ -39,6 +39,12 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
     }
     // Pub/sub tells us a fence; the record itself is read from the store.
     this.store.onUpdate((event) => this.onEvent(event));
+    // Every read also tells whether a hand-over is pending (it outlives lost messages).
+    this.store.onHandOverSeen((profile, fence, sentAt) =>
+      fence === undefined ? this.cache.handOverCleared(profile, sentAt) : this.handOver(profile, fence),
+    );
+    // Back on Redis (maybe restarted empty): register again and look for a hand-over at once.
+    this.store.onReconnect(() => void this.reconcileAll());
     this.registry.addInterval(
       REFRESH_JOB,
       setInterval(() => void this.refreshDue(), this.config.refresh.checkIntervalMs),
@@ -48,7 +54,7 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
       RECONCILE_JOB,
       setInterval(() => void this.reconcileAll(), this.config.refresh.reconcileIntervalMs),
     );
-    void this.refreshDue();
+    void this.reconcileAll().finally(() => void this.refreshDue());
   }
 
   /** Before Redis closes: stop the jobs and let a running refresh finish and release its lock. */
@@ -57,6 +63,9 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
       if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
     }
     await Promise.allSettled(this.running.values());
+    // A hand-over need not wait for us any more.
+    const replica = this.config.replicaId;
+    await Promise.allSettled(this.profiles.all().map(({ name }) => this.store.leave(name, replica)));
   }
 
   async refreshDue(): Promise<void> {
@@ -65,7 +74,9 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
 
   private async refreshIfDue(name: string): Promise<void> {
     const plannedAt = this.cache.plannedAt(name);
-    if ((plannedAt !== undefined && Date.now() < plannedAt) || this.running.has(name)) return;
+    // A pending hand-over whose holder is gone is due at once (the lock tells whether it is).
+    const waiting = plannedAt !== undefined && Date.now() < plannedAt && this.cache.handingOver(name) === undefined;
+    if (waiting || this.running.has(name)) return;
     const run = this.runRefresh(name).finally(() => this.running.delete(name));
     this.running.set(name, run);
     await run;
@@ -89,14 +100,12 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private onEvent(event: TokenEvent): void {
-    const { handOverMs, upstreamTimeoutMs } = this.config.refresh;
     switch (event.kind) {
       case 'written':
         void this.reconcile(event.profile);
         return;
       case 'handover':
-        // Bounded: if the holder dies mid-refresh we serve the old token again after this.
-        this.cache.pause(event.profile, event.fence, Date.now() + handOverMs + upstreamTimeoutMs);
+        this.handOver(event.profile, event.fence);
         return;
       case 'handover_end':
         this.cache.resume(event.profile, event.fence);
@@ -104,14 +113,33 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  private async reconcileAll(): Promise<void> {
-    await Promise.all(this.profiles.all().map((profile) => this.reconcile(profile.name)));
+  /**
+   * revoke-previous: the lease of `fence` is about to have Proof revoke the token we serve.
+   * Stop serving it, then say so: the holder asks Proof once every present replica has.
+   * Unbounded on purpose: a holder that dies or pauses may have revoked it all the same.
+   */
+  private handOver(profile: string, fence: number): void {
+    this.cache.pause(profile, fence);
+    void this.store
+      .acknowledgeHandOver(profile, fence, this.config.replicaId, this.config.refresh.lockTtlMs)
+      .catch((error: Error) => this.logger.debug(`profile ${profile}: hand-over not acknowledged: ${error.message}`));
   }
 
-  private async reconcile(profile: string): Promise<void> {
+  private async reconcileAll(): Promise<void> {
+    await Promise.all(this.profiles.all().map((profile) => this.reconcile(profile.name, true)));
+  }
+
+  /** Re-reads the record (and with it the hand-over state); with `present`, renews our presence. */
+  private async reconcile(profile: string, present = false): Promise<void> {
     try {
       const stored = await this.store.read(profile);
       if (stored) this.cache.offer(stored);
+      if (present)
+        await this.store.heartbeat(
+          profile,
+          this.config.replicaId,
+          presenceTtlMs(this.config.refresh.reconcileIntervalMs),
+        );
     } catch (error) {
       this.logger.debug(`profile ${profile}: reconcile skipped: ${(error as Error).message}`);
     }

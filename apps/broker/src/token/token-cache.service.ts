@@ -18,8 +18,12 @@ interface Entry {
 @Injectable()
 export class TokenCache {
   private readonly entries = new Map<string, Entry>();
-  /** revoke-previous hand-overs in progress: profile -> the incoming fence and a deadline. */
-  private readonly handOvers = new Map<string, { fence: number; until: number }>();
+  /**
+   * revoke-previous hand-overs in progress: profile -> the incoming fence, and when we learnt
+   * it. No deadline: the old token stays unserved until a record of that fence or newer
+   * arrives, or the hand-over is known to have ended without a token (Proof issued nothing).
+   */
+  private readonly handOvers = new Map<string, { fence: number; since: number; until?: number }>();
   private readonly waiters = new Map<string, Set<() => void>>();
 
   constructor(@InjectBrokerConfig() private readonly config: BrokerConfig) {}
@@ -31,12 +35,29 @@ export class TokenCache {
   /** The record callers may be given: none while a hand-over revokes it (see TokenEvent). */
   serving(profile: string): TokenRecord | undefined {
     const handOver = this.handOvers.get(profile);
-    if (handOver && Date.now() < handOver.until) return undefined;
+    if (handOver && (handOver.until === undefined || Date.now() < handOver.until)) return undefined;
     return this.entries.get(profile)?.record;
   }
 
-  pause(profile: string, fence: number, until: number): void {
-    if (fence > this.fence(profile)) this.handOvers.set(profile, { fence, until });
+  /**
+   * Stops serving the held token: the lease of `fence` is about to have Proof revoke it.
+   * `until`: only that long (a pause of this replica's own that no store record backs).
+   */
+  pause(profile: string, fence: number, until?: number): void {
+    if (fence > this.fence(profile) && fence > (this.handOvers.get(profile)?.fence ?? 0))
+      this.handOvers.set(profile, { fence, since: Date.now(), until });
+  }
+
+  /** The fence of the hand-over that keeps the held token unserved, if any. */
+  handingOver(profile: string): number | undefined {
+    const handOver = this.handOvers.get(profile);
+    return handOver && (handOver.until === undefined || Date.now() < handOver.until) ? handOver.fence : undefined;
+  }
+
+  /** A read sent at `sentAt` found no hand-over: it ended, unless we learnt of it after that read left. */
+  handOverCleared(profile: string, sentAt: number): void {
+    const handOver = this.handOvers.get(profile);
+    if (handOver && handOver.since < sentAt) this.resume(profile, handOver.fence);
   }
 
   resume(profile: string, fence: number): void {

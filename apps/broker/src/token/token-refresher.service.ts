@@ -7,10 +7,12 @@ import { RefreshStatus, TokenStore } from '../store/token-store';
 import { LocklessRefresher } from './lockless-refresher.service';
 import type { UpstreamToken } from './proof-token.client';
 import { TokenFetcher } from './token-fetcher.service';
-import { backoffDelayMs } from './refresh-policy';
+import { backoffDelayMs, mayHaveIssued, presenceTtlMs } from './refresh-policy';
 import { TokenCache } from './token-cache.service';
 import type { TokenRecord } from './token-record';
 import { UpstreamTokenError } from './upstream-token.error';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export type RefreshResult =
   | 'refreshed'
@@ -45,7 +47,10 @@ export class TokenRefresher {
       // Another replica may have refreshed between our decision and the lock: re-read.
       const stored = await this.store.read(profile.name);
       if (stored) this.cache.offer(stored);
-      if (!needsRefresh(stored, Date.now())) return 'not_needed' as const;
+      // A hand-over still pending now that we hold the lock lost its holder (dead, paused,
+      // or its answer was lost): Proof may have revoked the stored token, replace it at once.
+      const orphaned = this.cache.handingOver(profile.name) !== undefined;
+      if (!orphaned && !needsRefresh(stored, Date.now())) return 'not_needed' as const;
       return this.fetchAndWrite(profile, lock, stored);
     });
     let result: Awaited<typeof locked>;
@@ -68,19 +73,28 @@ export class TokenRefresher {
     lock: HeldLock,
     stored: TokenRecord | undefined,
   ): Promise<RefreshResult> {
-    const handingOver = await this.startHandOver(profile, lock, stored);
+    // An earlier attempt may have revoked the stored token: whatever happens to ours, it
+    // must not be served again.
+    const inherited = this.cache.handingOver(profile.name) !== undefined;
+    const handingOver = await this.startHandOver(profile, lock, stored, inherited);
+    if (handingOver === 'lost') return 'busy';
     let upstream: UpstreamToken;
     try {
       upstream = await this.fetcher.fetch(profile);
     } catch (error) {
-      if (handingOver) await this.endHandOver(profile, lock);
-      return this.recordFailure(profile, lock, error);
+      if (!handingOver) return this.recordFailure(profile, lock, error, false);
+      // Proof may have issued a token, revoking the old one: it stays unserved, and the
+      // next attempt (any replica's) comes at once instead of after a backoff.
+      if (inherited || mayHaveIssued(error)) return this.recordFailure(profile, lock, error, true);
+      await this.endHandOver(profile, lock);
+      return this.recordFailure(profile, lock, error, false);
     }
     // Under Doorkeeper's reuse_access_token the same token comes back: not a new token.
     const reused = upstream.accessToken === (stored ?? this.cache.get(profile.name))?.accessToken;
     const record = this.fetcher.toRecord(profile, upstream, lock.fence, reused);
+    // Not written under a hand-over: the old token is revoked all the same (by this token),
+    // so it stays unserved until a newer lease writes one.
     const written = await this.store.write(record).catch(() => false);
-    if (handingOver && !written) await this.endHandOver(profile, lock);
     if (!written) {
       this.logger.warn(`profile ${profile.name}: write with fence ${lock.fence} rejected, a newer lease exists`);
       this.metrics.fencedWritesRejected.inc({ profile: profile.name });
@@ -101,29 +115,70 @@ export class TokenRefresher {
 
   /**
    * Under revoke-previous the token we are about to get revokes the one every replica is
-   * serving: tell them to stop serving it, and give the message time to arrive, before
-   * asking Proof. Waiting callers are answered as soon as the new token is published.
+   * serving. The hand-over is recorded in Redis under the lock (a replica that misses the
+   * message sees it on its next read) and announced; we ask Proof only once every present
+   * replica has acknowledged that it stopped serving the old token (and `handOverMs` has
+   * passed, for answers already on their way). Waiting callers are answered as soon as the
+   * new token is published. 'lost': the lock went meanwhile, nothing was asked.
    */
   private async startHandOver(
     profile: ProfileConfig,
     lock: HeldLock,
     stored: TokenRecord | undefined,
-  ): Promise<boolean> {
+    inherited: boolean,
+  ): Promise<boolean | 'lost'> {
     const current = stored ?? this.cache.get(profile.name);
-    if (profile.tokenPolicy !== 'revoke-previous' || !current || current.expiresAt <= Date.now()) return false;
-    const { handOverMs, upstreamTimeoutMs } = this.config.refresh;
-    this.cache.pause(profile.name, lock.fence, Date.now() + handOverMs + upstreamTimeoutMs);
+    if (profile.tokenPolicy !== 'revoke-previous' || ((!current || current.expiresAt <= Date.now()) && !inherited))
+      return false;
+    const { handOverMs, lockTtlMs, reconcileIntervalMs } = this.config.refresh;
+    const presenceMs = presenceTtlMs(reconcileIntervalMs);
+    const recordTtlMs = Math.max(lockTtlMs, (current?.expiresAt ?? 0) - Date.now());
+    for (;;) {
+      const waitMs = await this.store.beginHandOver(lock, presenceMs, recordTtlMs);
+      if (waitMs < 0) return 'lost';
+      if (waitMs === 0) break;
+      // Redis lost its data (restart): replicas still reconnecting must register first.
+      this.logger.log(`profile ${profile.name}: hand-over waits ${waitMs} ms for replicas to register`);
+      await this.store.heartbeat(profile.name, this.config.replicaId, presenceMs);
+      await sleep(Math.min(waitMs, 500));
+      if (!(await this.store.holdLock(lock, lockTtlMs))) return 'lost';
+    }
+    this.cache.pause(profile.name, lock.fence);
     await this.store.publish({ profile: profile.name, fence: lock.fence, kind: 'handover' }).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, handOverMs));
-    return true;
+    const started = Date.now();
+    // Until Redis says otherwise, nobody is known to have stopped serving.
+    let missing = ['(unknown)'];
+    for (;;) {
+      await sleep(Math.min(25, handOverMs));
+      missing = await this.store.unacknowledged(profile.name, lock.fence, this.config.replicaId).catch(() => missing);
+      const waited = Date.now() - started;
+      if (waited >= handOverMs && missing.length === 0) break;
+      // By now a replica that is gone has left the registry; one that is there and silent
+      // cannot read Redis: go on (it catches up at its next read).
+      if (waited >= handOverMs + presenceMs) {
+        this.logger.warn(`profile ${profile.name}: hand-over not acknowledged by ${missing.join(', ')}`);
+        break;
+      }
+    }
+    // The lock must outlive the request to Proof: renew it, if it is still ours.
+    if (await this.store.holdLock(lock, lockTtlMs).catch(() => false)) return true;
+    if (!inherited) await this.endHandOver(profile, lock);
+    return 'lost';
   }
 
+  /** Proof issued nothing (it answered with an error, or was never asked): the old token stands. */
   private async endHandOver(profile: ProfileConfig, lock: HeldLock): Promise<void> {
     this.cache.resume(profile.name, lock.fence);
+    await this.store.endHandOver(profile.name, lock.fence).catch(() => undefined);
     await this.store.publish({ profile: profile.name, fence: lock.fence, kind: 'handover_end' }).catch(() => undefined);
   }
 
-  private async recordFailure(profile: ProfileConfig, lock: HeldLock, error: unknown): Promise<RefreshResult> {
+  private async recordFailure(
+    profile: ProfileConfig,
+    lock: HeldLock,
+    error: unknown,
+    retryPromptly: boolean,
+  ): Promise<RefreshResult> {
     const failure =
       error instanceof UpstreamTokenError
         ? error
@@ -131,13 +186,12 @@ export class TokenRefresher {
     const previous = await this.store.readStatus(profile.name).catch(() => undefined);
     const failures = (previous?.consecutiveFailures ?? 0) + 1;
     const { backoffBaseMs, backoffMaxMs, permanentFailureHoldMs } = this.config.refresh;
+    const backoffMs = Math.max(
+      backoffBaseMs / 2,
+      backoffDelayMs(failures - 1, backoffBaseMs, backoffMaxMs, Math.random, failure.retryAfterMs),
+    );
     const delayMs =
-      failure.kind === 'permanent'
-        ? permanentFailureHoldMs
-        : Math.max(
-            backoffBaseMs / 2,
-            backoffDelayMs(failures - 1, backoffBaseMs, backoffMaxMs, Math.random, failure.retryAfterMs),
-          );
+      failure.kind === 'permanent' ? permanentFailureHoldMs : retryPromptly ? backoffBaseMs / 2 : backoffMs;
     // Keeping the lock for the backoff makes it shared: no replica retries before it ends.
     lock.holdFor(delayMs);
     const outcome = failure.kind === 'permanent' ? 'permanent_failure' : 'transient_failure';
