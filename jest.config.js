@@ -27,6 +27,10 @@ module.exports = {
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   transform: { '^.+\\.(t|j)s$': swc },
+  // The leak scan (test/leak-scan): a ledger of every secret and token, searched at the end.
+  globalSetup: '<rootDir>/test/leak-scan/global-setup.ts',
+  globalTeardown: '<rootDir>/test/leak-scan/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/leak-scan/instrument.ts'],
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition)/)'],
   moduleNameMapper: {
     '^@app/proof-contract(|/.*)$': '<rootDir>/libs/proof-contract/src$1',

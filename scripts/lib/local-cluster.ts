@@ -37,6 +37,8 @@ export interface LocalCluster {
   readonly redisUrl: string;
   /** A caller key with token:read and token:info on every profile. */
   readonly callerKey: string;
+  /** The client secret and encryption key made up for this cluster (the tests' leak scan looks for them). */
+  readonly secrets: { readonly clientSecret: string; readonly encryptionKey: string };
   readonly replicas: readonly ClusterReplica[];
   readonly haproxy: Haproxy;
   /** Signals one replica and resolves with its exit code. */
@@ -127,6 +129,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         PORT: String(replica.port),
         HOST: '127.0.0.1',
         BROKER_REPLICA_ID: name,
+        // HAProxy on loopback sends X-Forwarded-For: the audit line and rate limits see the client.
+        BROKER_TRUSTED_PROXIES: 'loopback',
         REDIS_URL: redisUrl,
         BROKER_ENCRYPTION_KEYS: encryptionKeys,
         PROOF_BASE_URL: emulatorUrl,
@@ -168,6 +172,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       emulatorUrl,
       redisUrl,
       callerKey: key,
+      secrets: { clientSecret: secret, encryptionKey: encryptionKeys.slice(encryptionKeys.indexOf(':') + 1) },
       replicas,
       haproxy,
       stopReplica: async (name, signal = 'SIGTERM') => {

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { outputCapture } from './output-capture';
 
 const running = new Set<ChildProcess>();
 
@@ -37,11 +38,13 @@ export function startManagedProcess(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
+  const capture = outputCapture(name, child.pid);
   let output = '';
   let partial = '';
   const collect = (chunk: Buffer) => {
     const text = chunk.toString();
     output += text;
+    capture?.write(chunk);
     if (!options.onLine) return;
     const lines = (partial + text).split('\n');
     partial = lines.pop() ?? '';
@@ -52,6 +55,7 @@ export function startManagedProcess(
   const exit = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {
       running.delete(child);
+      capture?.end();
       resolve(code);
     });
     child.once('error', (error) => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
 import { FAST_TIMINGS, writeCallersFile } from '../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
+import { capturedOutput, ledgerValues } from '../support/leak-scan';
 import { waitUntil } from '../support/wait';
 
 const SECRET = 'client-secret-never-logged-42';
@@ -66,5 +67,19 @@ describe('structured logs of a broker process', () => {
     });
     const output = broker.process.output();
     for (const secret of [token, key, SECRET, 'wrong-key-xyz']) expect(output).not.toContain(secret);
+  });
+
+  it('feeds the whole-run leak scan: the issued token and the caller key are in its ledger, the output is captured', async () => {
+    const dir = process.env.LEAK_SCAN_DIR as string;
+    expect(dir).toBeTruthy();
+    const response = await fetch(`${broker.url}/token`, {
+      headers: { authorization: `Bearer ${key}`, 'x-request-id': 'req-ledger-1' },
+    });
+    const { access_token: token } = (await response.json()) as { access_token: string };
+    await waitUntil('the captured line', () => capturedOutput(dir).includes('req-ledger-1'), 5_000);
+    const ledger = ledgerValues(dir);
+    expect(ledger.has(token)).toBe(true);
+    expect(ledger.has(key)).toBe(true);
+    expect(ledger.has(SECRET)).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, startProcess } from './child-process';
 import { freePort } from './free-port';
+import { recordEnvSecrets, recordMetrics } from './leak-ledger';
 import { waitForHttp } from './wait';
 
 const ROOT = join(__dirname, '..', '..');
@@ -22,11 +23,20 @@ export interface BrokerProcess {
 
 /** Starts `node dist/apps/broker/src/main.js` on a free port and waits for liveness. */
 export async function startBrokerProcess(name: string, env: NodeJS.ProcessEnv): Promise<BrokerProcess> {
+  recordEnvSecrets(env);
   const port = await freePort();
-  const child = startProcess(process.execPath, [requireBuilt(BROKER_MAIN)], {
+  const started = startProcess(process.execPath, [requireBuilt(BROKER_MAIN)], {
     env: { PATH: process.env.PATH, ...env, PORT: String(port), HOST: '127.0.0.1', BROKER_REPLICA_ID: name },
   });
   const url = `http://127.0.0.1:${port}`;
+  // A graceful stop scrapes /metrics first, for the leak scan (a SIGKILL or SIGSTOP test must not wait).
+  const child: ManagedProcess = {
+    ...started,
+    stop: async (signal = 'SIGTERM', timeoutMs) => {
+      if (signal === 'SIGTERM' || signal === 'SIGINT') await recordMetrics(url, `broker-${name}`);
+      return started.stop(signal, timeoutMs);
+    },
+  };
   try {
     await waitForHttp(`${url}/health/live`);
   } catch (error) {

@@ -6,6 +6,7 @@ import { generateCallerKey } from '../../apps/broker/src/auth/caller-key';
 import type { Role } from '../../apps/broker/src/config/broker-config';
 import { loadBrokerConfig } from '../../apps/broker/src/config/load-broker-config';
 import { createBrokerApp } from '../../apps/broker/src/create-broker-app';
+import { recordEnvSecrets, recordMetrics, recordSecret } from './leak-ledger';
 
 export interface TestCaller {
   readonly name: string;
@@ -19,6 +20,7 @@ export function writeCallersFile(callers: TestCaller[]): { path: string; keys: R
   const entries = callers.map((c) => {
     const { key, entry } = generateCallerKey(c.name, c.roles, c.profiles);
     keys[c.name] = key;
+    recordSecret('caller-key', key);
     return entry;
   });
   const path = join(mkdtempSync(join(tmpdir(), 'broker-callers-')), 'callers.json');
@@ -41,6 +43,22 @@ export const FAST_TIMINGS: NodeJS.ProcessEnv = {
   BROKER_ENCRYPTION_KEYS: 'test-key-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
 };
 
+/** The usual test broker: FAST_TIMINGS, the emulator's application `app:secret`, a callers file, and Redis if given. */
+export function brokerEnv(parts: {
+  emulator: { url: string };
+  callers: { path: string };
+  redis?: { url: string };
+}): NodeJS.ProcessEnv {
+  return {
+    ...FAST_TIMINGS,
+    ...(parts.redis ? { REDIS_URL: parts.redis.url } : {}),
+    PROOF_BASE_URL: parts.emulator.url,
+    PROOF_CLIENT_ID: 'app',
+    PROOF_CLIENT_SECRET: 'secret',
+    BROKER_CALLERS_FILE: parts.callers.path,
+  };
+}
+
 export interface InProcessBroker {
   readonly url: string;
   readonly app: NestFastifyApplication;
@@ -49,10 +67,16 @@ export interface InProcessBroker {
 
 /** Boots the real AppModule from `env` (through the real config loader) on a free port. */
 export async function startBrokerInProcess(env: NodeJS.ProcessEnv): Promise<InProcessBroker> {
+  recordEnvSecrets(env);
   const config = loadBrokerConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
   const app = await createBrokerApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `http://127.0.0.1:${port}`, app, close: () => app.close() };
+  const url = `http://127.0.0.1:${port}`;
+  const close = async () => {
+    await recordMetrics(url, 'broker-in-process');
+    await app.close();
+  };
+  return { url, app, close };
 }

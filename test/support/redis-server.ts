@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { startProcess, ManagedProcess } from './child-process';
+import { recordKeyspace } from './leak-ledger';
 import { freePort } from './free-port';
 import { waitUntil } from './wait';
 
@@ -92,13 +93,18 @@ export async function startRedis(): Promise<TestRedis> {
     url,
     port,
     client: client(url),
-    kill: async () => void (await server?.stop('SIGKILL')),
+    kill: async () => {
+      await recordKeyspace(url, 'redis');
+      await server?.stop('SIGKILL');
+    },
     restart: async () => {
+      await recordKeyspace(url, 'redis');
       await server?.stop('SIGKILL');
       await launch();
     },
     stop: async () => {
       await closeClients();
+      await recordKeyspace(url, 'redis');
       await server?.stop('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },
