@@ -3,13 +3,11 @@ import Fastify from 'fastify';
 
 const app = Fastify({ logger: false });
 const body = process.env.BENCH_BODY ?? '{}';
+// The broker's own response headers (security headers, no-store), captured by the bench.
+const headers = JSON.parse(process.env.BENCH_HEADERS ?? '{}') as Record<string, string>;
 
 app.get('/token', (_request, reply) => {
-  void reply
-    .header('cache-control', 'no-store')
-    .header('pragma', 'no-cache')
-    .type('application/json; charset=utf-8')
-    .send(body);
+  void reply.headers(headers).type('application/json; charset=utf-8').send(body);
 });
 
 // A clean exit on SIGTERM, so `node --cpu-prof` can write its profile.

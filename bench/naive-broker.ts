@@ -16,6 +16,7 @@ const app = Fastify({ logger: false });
 const redis = new Redis(process.env.REDIS_URL ?? '', { maxRetriesPerRequest: 1 });
 const callerHashes = new Set([process.env.BENCH_KEY_SHA256]);
 const KEY = process.env.BENCH_REDIS_KEY ?? 'bench:naive:token';
+const headers = JSON.parse(process.env.BENCH_HEADERS ?? '{}') as Record<string, string>;
 
 app.get('/token', async (request, reply) => {
   const key = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
@@ -25,7 +26,7 @@ app.get('/token', async (request, reply) => {
   const raw = await redis.hget(KEY, 'record');
   if (!raw) return reply.code(503).send({ error: 'token_unavailable', message: 'no token' });
   const record = JSON.parse(raw) as StoredRecord;
-  void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+  void reply.headers(headers);
   return {
     access_token: record.accessToken,
     token_type: record.tokenType,

@@ -6,6 +6,8 @@ import { BenchEmulator, BenchRedis, Callers, startBroker, startScript } from '..
 import type { BenchConfig } from './bench-config';
 
 const NAIVE_KEY = 'bench:naive:token';
+/** Set by Node or Fastify on every answer, or per request: not copied to the comparison servers. */
+const PER_RESPONSE_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
 
 export interface SingleResult {
   readonly broker: Compared;
@@ -36,7 +38,11 @@ export async function runSingle(
     await sleep(1_000);
     const rssIdle = rssMb(broker.proc.pid);
     // The comparison servers answer with the very token and body the broker serves.
-    const body = await (await fetch(`${broker.url}/token`, { headers })).text();
+    const served = await fetch(`${broker.url}/token`, { headers });
+    const body = await served.text();
+    const brokerHeaders = Object.fromEntries(
+      [...served.headers].filter(([name]) => !PER_RESPONSE_HEADERS.has(name) && !name.startsWith('content-')),
+    );
     const token = JSON.parse(body) as TokenBody;
     const record = {
       accessToken: token.access_token,
@@ -46,9 +52,15 @@ export async function runSingle(
       profile: token.profile,
     };
     await redis.client.hset(NAIVE_KEY, 'record', JSON.stringify(record));
-    const bare = await startScript('bare-fastify', { BENCH_BODY: body }, '/token');
+    const BENCH_HEADERS = JSON.stringify(brokerHeaders);
+    const bare = await startScript('bare-fastify', { BENCH_BODY: body, BENCH_HEADERS }, '/token');
     started.push(bare.proc);
-    const naiveEnv = { REDIS_URL: redis.url, BENCH_KEY_SHA256: callers.keySha256, BENCH_REDIS_KEY: NAIVE_KEY };
+    const naiveEnv = {
+      REDIS_URL: redis.url,
+      BENCH_KEY_SHA256: callers.keySha256,
+      BENCH_REDIS_KEY: NAIVE_KEY,
+      BENCH_HEADERS,
+    };
     const naive = await startScript('naive-broker', naiveEnv, '/token', headers);
     started.push(naive.proc);
 

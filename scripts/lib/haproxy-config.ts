@@ -37,6 +37,8 @@ defaults
   retry-on conn-failure empty-response junk-response response-timeout 502 504
   retries 3
   option redispatch 1
+  # The replicas trust this proxy (BROKER_TRUSTED_PROXIES) to name the real client.
+  option forwardfor
 
 frontend broker
   bind 127.0.0.1:${port}

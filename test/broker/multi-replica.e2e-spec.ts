@@ -1,5 +1,5 @@
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { FAST_TIMINGS, writeCallersFile } from '../support/broker';
+import { brokerEnv, FAST_TIMINGS, writeCallersFile } from '../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { emulatorAdmin, validAt } from '../support/emulator-admin';
 import { runLoad } from '../support/load';
@@ -91,12 +91,7 @@ describe('3 replicas, policy reuse (Doorkeeper reuse_access_token)', () => {
     const callers = writeCallersFile([{ name: 'svc', roles: ['token:read'], profiles: ['default'] }]);
     key = callers.keys.svc;
     const env = {
-      ...FAST_TIMINGS,
-      REDIS_URL: redis.url,
-      PROOF_BASE_URL: emulator.url,
-      PROOF_CLIENT_ID: 'app',
-      PROOF_CLIENT_SECRET: 'secret',
-      BROKER_CALLERS_FILE: callers.path,
+      ...brokerEnv({ emulator, callers, redis }),
       BROKER_REFRESH_AT_FRACTION: '0.5',
       LOG_LEVEL: 'warn',
     };
@@ -148,12 +143,7 @@ describe('cold start: 3 replicas started together', () => {
     emulator = await startEmulator({ admin: true, clients: 'app:secret' });
     const callers = writeCallersFile([{ name: 'svc', roles: ['token:read'], profiles: ['default'] }]);
     const env = {
-      ...FAST_TIMINGS,
-      REDIS_URL: redis.url,
-      PROOF_BASE_URL: emulator.url,
-      PROOF_CLIENT_ID: 'app',
-      PROOF_CLIENT_SECRET: 'secret',
-      BROKER_CALLERS_FILE: callers.path,
+      ...brokerEnv({ emulator, callers, redis }),
       LOG_LEVEL: 'warn',
     };
     replicas = await Promise.all(['r1', 'r2', 'r3'].map((name) => startBrokerProcess(name, env)));

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { FAST_TIMINGS, InProcessBroker, startBrokerInProcess, writeCallersFile } from '../support/broker';
+import { brokerEnv, InProcessBroker, startBrokerInProcess, writeCallersFile } from '../support/broker';
 import { emulatorAdmin } from '../support/emulator-admin';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { sleep, waitUntil } from '../support/wait';
@@ -14,12 +14,7 @@ describe('upstream failures (real emulator, real Redis)', () => {
   const brokers: InProcessBroker[] = [];
   const boot = async (env: NodeJS.ProcessEnv) => {
     const broker = await startBrokerInProcess({
-      ...FAST_TIMINGS,
-      REDIS_URL: redis.url,
-      PROOF_BASE_URL: emulator.url,
-      PROOF_CLIENT_ID: 'app',
-      PROOF_CLIENT_SECRET: 'secret',
-      BROKER_CALLERS_FILE: callers.path,
+      ...brokerEnv({ emulator, callers, redis }),
       ...env,
     });
     brokers.push(broker);

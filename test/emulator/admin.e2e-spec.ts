@@ -109,6 +109,23 @@ describe('admin API (/_emulator)', () => {
     });
   });
 
+  it("replaces a client's secrets (added, then the old one revoked) until reset", async () => {
+    const secrets = (uid: string, list: unknown) =>
+      admin().put(`/_emulator/clients/${uid}/secrets`).send({ secrets: list });
+    const issued = await grantToken(url, 'app-1', 'secret-1');
+    await secrets('app-1', ['secret-1', 'secret-1b']).expect(200, { secrets: 2 });
+    expect((await tokenRequest(url, 'app-1', 'secret-1b')).status).toBe(200);
+    expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(200);
+    await secrets('app-1', ['secret-1b']).expect(200);
+    expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(401);
+    expect((await tokenInfo(url, issued.access_token)).status).toBe(200);
+    await secrets('nope', ['x']).expect(404);
+    await secrets('app-1', []).expect(400);
+    await admin().post('/_emulator/reset').expect(200);
+    expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(200);
+    expect((await tokenRequest(url, 'app-1', 'secret-1b')).status).toBe(401);
+  });
+
   it('looks tokens up in order, known or not', async () => {
     const before = Date.now();
     const live = await grantToken(url, 'app-1', 'secret-1');

@@ -4,6 +4,8 @@ export interface EmulatorStats {
   tokensIssued: number;
   tokensRevoked: number;
   tokenInfoRequests: number;
+  /** Per application (client id): requests, issued and revoked tokens. */
+  clients: Record<string, { tokenRequests: number; tokensIssued: number; tokensRevoked: number }>;
 }
 
 export interface TokenLookup {
@@ -34,6 +36,10 @@ export const emulatorAdmin = (base: string) => ({
   }) => call<unknown>(base, 'POST', '/faults', fault),
   policy: (policy: 'new' | 'reuse' | 'revoke-previous') => call<unknown>(base, 'PUT', '/policy', { policy }),
   reset: () => call<unknown>(base, 'POST', '/reset'),
+  revokeAll: () => call<{ revoked: number }>(base, 'POST', '/revoke-all'),
+  /** Replaces an application's secrets (add a secret, or revoke one): tokens already issued stay valid. */
+  setSecrets: (uid: string, secrets: string[]) =>
+    call<unknown>(base, 'PUT', `/clients/${encodeURIComponent(uid)}/secrets`, { secrets }),
   lookup: async (tokens: string[]) =>
     (await call<{ tokens: TokenLookup[] }>(base, 'POST', '/tokens/lookup', { tokens })).tokens,
 });

@@ -4,23 +4,36 @@ import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { BrokerConfig } from './config/broker-config';
+import type { BrokerConfigSource } from './config/config-reloader.service';
 import { requestIdOf } from './logging/request-id';
 import { SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApiDocument } from './openapi/openapi-document';
+import { HELMET_OPTIONS } from './http/security-headers';
+import { answerClientError, answerFrameworkError, MAX_HEADER_BYTES } from './http/client-errors';
 import { registerTokenRoute } from './token/token-fast-route';
 
 /** Creates (not yet listening) the broker app on Fastify; shared by main.ts, the demo and the tests. */
 export async function createBrokerApp(
   config: BrokerConfig,
-  options: { logger?: false } = {},
+  /** `reload`: re-reads the configuration as at boot, for SIGHUP and file changes (main.ts passes it). */
+  options: { logger?: false; reload?: BrokerConfigSource } = {},
 ): Promise<NestFastifyApplication> {
   // Requests are small GETs: a tight body limit keeps a hostile client from making us buffer much.
-  const adapter = new FastifyAdapter({ bodyLimit: 16 * 1024, genReqId: requestIdOf });
-  const module = AppModule.forRoot(config, { silent: options.logger === false });
+  const adapter = new FastifyAdapter({
+    bodyLimit: 16 * 1024,
+    genReqId: requestIdOf,
+    // request.ip (audit line, per-address limit) is the client behind a trusted load balancer.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+    // Unparseable requests and paths get the broker's {error, message}, never Fastify's echo.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: answerFrameworkError,
+  });
+  const module = AppModule.forRoot(config, { silent: options.logger === false, reload: options.reload });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   // Security headers on every answer (nosniff, frame-ancestors none, no referrer, CSP...).
-  await app.register(helmet, { hsts: false, crossOriginResourcePolicy: { policy: 'same-origin' } });
+  await app.register(helmet, HELMET_OPTIONS);
   registerTokenRoute(app);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app));
   return app;

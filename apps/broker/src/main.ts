@@ -5,9 +5,16 @@ import { loadBrokerConfig } from './config/load-broker-config';
 import { createBrokerApp } from './create-broker-app';
 import { installGracefulShutdown } from './graceful-shutdown';
 
+// Until the reloader takes SIGHUP over (and after it lets go at shutdown), a SIGHUP must not
+// do Node's default, which is to exit: an operator rotating secrets during a deploy would
+// otherwise kill a replica that is booting or draining.
+const ignoreSighup = () => undefined;
+process.on('SIGHUP', ignoreSighup);
+
 async function bootstrap(): Promise<void> {
   const config = loadBrokerConfig(process.env);
-  const app = await createBrokerApp(config);
+  // SIGHUP and changed files re-run the same loader on the same environment (ConfigReloader).
+  const app = await createBrokerApp(config, { reload: () => loadBrokerConfig(process.env) });
   await app.listen(config.port, config.host);
   installGracefulShutdown(app, config.shutdownDelayMs);
   new Logger('Bootstrap').log(

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { BrokerConfig, Role } from '../config/broker-config';
-import { InjectBrokerConfig } from '../config/broker-config.module';
+import type { CallerConfig, Role } from '../config/broker-config';
+import { LiveConfig } from '../config/live-config.service';
 import { ForbiddenError, UnauthenticatedError } from '../http/broker.errors';
 import type { Caller } from './caller';
 
@@ -19,13 +19,22 @@ const MAX_KEY_LENGTH = 256;
  */
 @Injectable()
 export class CallerAuthenticator {
-  private readonly keys: readonly KnownKey[];
+  private keys: readonly KnownKey[] = [];
+  /** The callers list `keys` was built from: a reload replaces the list, which rebuilds them once. */
+  private keysOf?: readonly CallerConfig[];
 
-  constructor(@InjectBrokerConfig() config: BrokerConfig) {
-    this.keys = config.callers.flatMap((entry) => {
-      const caller: Caller = { name: entry.name, roles: new Set(entry.roles), profiles: new Set(entry.profiles) };
-      return entry.keySha256.map((hex) => ({ hash: Buffer.from(hex, 'hex'), caller }));
-    });
+  constructor(private readonly config: LiveConfig) {}
+
+  private knownKeys(): readonly KnownKey[] {
+    const callers = this.config.current.callers;
+    if (callers !== this.keysOf) {
+      this.keys = callers.flatMap((entry) => {
+        const caller: Caller = { name: entry.name, roles: new Set(entry.roles), profiles: new Set(entry.profiles) };
+        return entry.keySha256.map((hex) => ({ hash: Buffer.from(hex, 'hex'), caller }));
+      });
+      this.keysOf = callers;
+    }
+    return this.keys;
   }
 
   /** Resolves `Authorization: Bearer <key>` to a caller; 401 for anything else. */
@@ -36,7 +45,7 @@ export class CallerAuthenticator {
     // Compare against every stored hash without stopping early: the time taken does not
     // depend on which (if any) caller matched.
     let found: Caller | undefined;
-    for (const key of this.keys) {
+    for (const key of this.knownKeys()) {
       if (timingSafeEqual(digest, key.hash) && !found) found = key.caller;
     }
     if (!found) throw new UnauthenticatedError();

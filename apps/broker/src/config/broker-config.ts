@@ -36,6 +36,16 @@ export interface CallerConfig {
   readonly roles: readonly Role[];
   /** Profile names, or '*' for every profile. */
   readonly profiles: readonly string[];
+  /** Requests per rate-limit window for this caller, instead of BROKER_RATE_LIMIT_PER_CALLER (0: no limit). */
+  readonly rateLimit?: number;
+}
+
+export interface RateLimitConfig {
+  /** Requests per window per caller and replica (0: no limit). */
+  readonly perCaller: number;
+  readonly windowMs: number;
+  /** Failed authentications per window per remote address before it gets 429 without a key check (0: off). */
+  readonly authFailuresPerAddress: number;
 }
 
 export interface RefreshConfig {
@@ -55,6 +65,11 @@ export interface RefreshConfig {
   readonly coldWaitMs: number;
   /** revoke-previous only: how long replicas get to stop serving the old token before Proof revokes it. */
   readonly handOverMs: number;
+  /**
+   * POST /token/rejected: how long Proof's "still valid" answer about a reported token stands
+   * before a new report may ask again (a "revoked" answer stands until the token expires).
+   */
+  readonly rejectionRecheckMs: number;
   /**
    * 0 (default): never refresh without the lock. Otherwise, while Redis is unreachable, a
    * replica whose token has less than this left refreshes on its own: every replica may do
@@ -93,4 +108,9 @@ export interface BrokerConfig {
   readonly profiles: readonly ProfileConfig[];
   readonly callers: readonly CallerConfig[];
   readonly refresh: RefreshConfig;
+  readonly rateLimit: RateLimitConfig;
+  /** Proxies whose X-Forwarded-For is believed (Fastify trustProxy); empty: the socket's peer is the client. */
+  readonly trustedProxies: readonly string[];
+  /** The files this configuration was read from: ConfigReloader watches them (and re-reads all on SIGHUP). */
+  readonly sourceFiles?: readonly string[];
 }

@@ -5,6 +5,8 @@ import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, 
 import { PROOF_ENVIRONMENTS, TOKEN_POLICIES, TokenPolicy } from './broker-config';
 
 const NODE_LIST = /^[\w.-]+:\d{1,5}(,[\w.-]+:\d{1,5})*$/;
+const PROXY = String.raw`(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)`;
+const TRUSTED_PROXIES = new RegExp(`^${PROXY}(,${PROXY})*$`);
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 const url = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
@@ -56,8 +58,21 @@ export class BrokerEnv {
   @Type(() => Number) @IsInt() @Min(100) BROKER_RECONCILE_INTERVAL_MS = 5_000;
   @Type(() => Number) @IsInt() @Min(100) BROKER_COLD_WAIT_MS = 5_000;
   @Type(() => Number) @IsInt() @Min(0) @Max(5_000) BROKER_HANDOVER_MS = 200;
+  @Type(() => Number) @IsInt() @Min(100) BROKER_REJECTION_RECHECK_MS = 30_000;
   @Type(() => Number) @IsInt() @Min(0) @Max(120_000) BROKER_SHUTDOWN_DELAY_MS = 5_000;
   @Type(() => Number) @IsInt() @Min(0) BROKER_REFRESH_WITHOUT_REDIS_BELOW_SECONDS = 0;
+  // Services call GET /token before each outbound request, so a busy one may make hundreds a
+  // second: 2000 per second per caller (and per replica) only stops a runaway loop.
+  @Type(() => Number) @IsInt() @Min(0) BROKER_RATE_LIMIT_PER_CALLER = 2_000;
+  @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000) BROKER_RATE_LIMIT_WINDOW_MS = 1_000;
+  @Type(() => Number) @IsInt() @Min(0) BROKER_RATE_LIMIT_AUTH_FAILURES = 100;
+  // Behind a load balancer every request comes from its address: trusting it for
+  // X-Forwarded-For gives the audit log and the per-address limit the real client.
+  @IsOptional()
+  @Matches(TRUSTED_PROXIES, {
+    message: 'BROKER_TRUSTED_PROXIES must be addresses or CIDRs (or loopback, linklocal, uniquelocal), comma-separated',
+  })
+  BROKER_TRUSTED_PROXIES?: string;
 }
 
 export const BROKER_ENV_KEYS: readonly string[] = [

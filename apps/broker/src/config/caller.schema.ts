@@ -1,6 +1,17 @@
 // class-transformer's @Type reads design metadata while the class is being defined.
 import 'reflect-metadata';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Matches, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Min,
+  MinLength,
+} from 'class-validator';
 import { ROLES, Role } from './broker-config';
 
 /** One entry of BROKER_CALLERS_FILE: keys are stored only as SHA-256 hashes. */
@@ -16,4 +27,7 @@ export class CallerSchema {
   @IsArray() @ArrayMinSize(1) @IsIn(ROLES, { each: true }) roles!: Role[];
 
   @IsArray() @ArrayMinSize(1) @IsString({ each: true }) profiles!: string[];
+
+  /** Requests per rate-limit window, instead of BROKER_RATE_LIMIT_PER_CALLER (0: no limit). */
+  @IsOptional() @IsInt() @Min(0) rateLimit?: number;
 }

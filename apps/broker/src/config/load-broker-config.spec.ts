@@ -153,6 +153,29 @@ describe('loadBrokerConfig', () => {
     ]);
   });
 
+  it('names every file it read, for the reloader to watch', () => {
+    const secretFile = file('prod-secret', 'p-secret');
+    const profiles = file('profiles-with-file.json', [
+      { name: 'prod', clientId: 'p', clientSecretFile: secretFile },
+      { name: 'sandbox', clientId: 'f', clientSecret: 's2' },
+    ]);
+    const all = file('callers-all.json', [{ name: 'x', keySha256: [HASH], roles: ['token:info'], profiles: ['*'] }]);
+    expect(loadBrokerConfig({ BROKER_PROFILES_FILE: profiles, BROKER_CALLERS_FILE: all }).sourceFiles).toEqual([
+      all,
+      profiles,
+      secretFile,
+    ]);
+  });
+
+  it('reads trusted proxies for X-Forwarded-For, and refuses what is not an address, CIDR or range name', () => {
+    expect(loadBrokerConfig({ ...minimal }).trustedProxies).toEqual([]);
+    const config = loadBrokerConfig({ ...minimal, BROKER_TRUSTED_PROXIES: 'loopback,10.0.0.0/8,fd00::1' });
+    expect(config.trustedProxies).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+    expect(problemsOf({ ...minimal, BROKER_TRUSTED_PROXIES: 'haproxy.internal' })).toEqual([
+      expect.stringContaining('BROKER_TRUSTED_PROXIES'),
+    ]);
+  });
+
   it('lists every problem at once, naming variables and never echoing values', () => {
     const problems = problemsOf({
       PORT: 'eighty',
@@ -181,7 +204,7 @@ describe('loadBrokerConfig', () => {
   it('rejects bad caller entries and profile references, one line each', () => {
     const bad = file('bad-callers.json', [
       { name: 'a', keySha256: ['NOT-HEX'], roles: ['token:read'], profiles: ['default'] },
-      { name: 'b', keySha256: [HASH], roles: ['admin'], profiles: ['default'] },
+      { name: 'b', keySha256: [HASH], roles: ['superuser'], profiles: ['default'] },
       { name: 'c', keySha256: [HASH.replace('a', 'b')], roles: ['token:read'], profiles: ['ghost'] },
     ]);
     const problems = problemsOf({ ...minimal, BROKER_CALLERS_FILE: bad });

@@ -80,7 +80,8 @@ function envProfile(env: BrokerEnv, problems: Problems): ProfileConfig[] {
   ];
 }
 
-function fileProfiles(path: string, problems: Problems): ProfileConfig[] {
+/** `secretFiles` collects each profile's clientSecretFile: they are watched for reloads too. */
+function fileProfiles(path: string, problems: Problems, secretFiles: string[]): ProfileConfig[] {
   const raw = readJson(path, 'BROKER_PROFILES_FILE', problems);
   const list: unknown = Array.isArray(raw) ? raw : (raw as { profiles?: unknown } | undefined)?.profiles;
   if (raw !== undefined && (!Array.isArray(list) || list.length === 0)) {
@@ -95,6 +96,7 @@ function fileProfiles(path: string, problems: Problems): ProfileConfig[] {
     if (found.length > 0) return [];
     if (seen.has(value.name)) problems.push(`${where}: duplicate profile name "${value.name}"`);
     seen.add(value.name);
+    if (value.clientSecretFile) secretFiles.push(value.clientSecretFile);
     const clientSecrets = secretsOf(value.clientSecrets ?? value.clientSecret, value.clientSecretFile, where, problems);
     const baseUrl = value.baseUrl ?? PROOF_ENVIRONMENTS[value.environment ?? 'fairfax'];
     return [
@@ -133,7 +135,8 @@ function callers(path: string | undefined, profiles: readonly ProfileConfig[], p
       if (hashes.has(hash)) problems.push(`${where}: a key hash is used by two callers`);
       hashes.add(hash);
     }
-    return [{ name: value.name, keySha256: value.keySha256, roles: value.roles, profiles: value.profiles }];
+    const caller = { name: value.name, keySha256: value.keySha256, roles: value.roles, profiles: value.profiles };
+    return [value.rateLimit === undefined ? caller : { ...caller, rateLimit: value.rateLimit }];
   });
 }
 
@@ -204,8 +207,9 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
   if (env.PROOF_CLIENT_ID && env.BROKER_PROFILES_FILE) {
     problems.push('set either PROOF_CLIENT_ID (one "default" profile) or BROKER_PROFILES_FILE, not both');
   }
+  const secretFiles: string[] = [];
   const profiles = env.BROKER_PROFILES_FILE
-    ? fileProfiles(env.BROKER_PROFILES_FILE, problems)
+    ? fileProfiles(env.BROKER_PROFILES_FILE, problems, secretFiles)
     : envProfile(env, problems);
   const callerList = callers(env.BROKER_CALLERS_FILE, profiles, problems);
   const redis = redisTopology(env, problems);
@@ -228,6 +232,13 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
     encryptionKeys,
     profiles,
     callers: callerList,
+    sourceFiles: [
+      env.BROKER_CALLERS_FILE,
+      env.BROKER_PROFILES_FILE,
+      env.PROOF_CLIENT_SECRET_FILE,
+      env.BROKER_ENCRYPTION_KEYS_FILE,
+      ...secretFiles,
+    ].filter((file): file is string => file !== undefined),
     refresh: {
       refreshAtFraction: env.BROKER_REFRESH_AT_FRACTION,
       jitterFraction: env.BROKER_REFRESH_JITTER_FRACTION,
@@ -241,7 +252,14 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
       reconcileIntervalMs: env.BROKER_RECONCILE_INTERVAL_MS,
       coldWaitMs: env.BROKER_COLD_WAIT_MS,
       handOverMs: env.BROKER_HANDOVER_MS,
+      rejectionRecheckMs: env.BROKER_REJECTION_RECHECK_MS,
       refreshWithoutRedisBelowMs: env.BROKER_REFRESH_WITHOUT_REDIS_BELOW_SECONDS * 1000,
     },
+    rateLimit: {
+      perCaller: env.BROKER_RATE_LIMIT_PER_CALLER,
+      windowMs: env.BROKER_RATE_LIMIT_WINDOW_MS,
+      authFailuresPerAddress: env.BROKER_RATE_LIMIT_AUTH_FAILURES,
+    },
+    trustedProxies: env.BROKER_TRUSTED_PROXIES?.split(',') ?? [],
   };
 }

@@ -65,3 +65,41 @@ export class InvalidRequestError extends BrokerError {
   readonly status = 400;
   readonly code = 'invalid_request';
 }
+
+export class RefreshTooSoonError extends BrokerError {
+  readonly status = 429;
+  readonly code = 'refresh_too_soon';
+  constructor(override readonly retryAfterSeconds: number) {
+    super('The current token was obtained too recently to force another refresh; retry later');
+  }
+}
+
+export class RefreshFailedError extends BrokerError {
+  readonly status = 503;
+  readonly code = 'refresh_failed';
+  constructor(
+    override readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super('The token could not be refreshed right now (see /token/info); retry later', options);
+  }
+}
+
+export class TokenCheckFailedError extends BrokerError {
+  readonly status = 503;
+  readonly code = 'token_check_failed';
+  constructor(
+    override readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super('Proof could not be asked whether the token is still valid; retry later', options);
+  }
+}
+
+export class RateLimitedError extends BrokerError {
+  readonly status = 429;
+  readonly code = 'rate_limited';
+  constructor(override readonly retryAfterSeconds: number) {
+    super('Too many requests from this caller; retry after the Retry-After delay');
+  }
+}

@@ -54,7 +54,9 @@ export function describeError(exception: unknown): ErrorResponse {
     const response = exception.getResponse();
     if (isHealthReport(response)) return { status, body: response as unknown as ErrorBody };
     const code = HTTP_CODES[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request');
-    return { status, body: { error: code, message: publicMessage(exception) } };
+    // The router's 404 reads "Cannot GET <path>": never reflect what the client sent.
+    const message = status === 404 ? 'No such route' : publicMessage(exception);
+    return { status, body: { error: code, message } };
   }
   const statusCode = (exception as { statusCode?: unknown } | null)?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {

@@ -11,6 +11,8 @@ const REFRESH_OUTCOMES = [
   'stale_write',
 ];
 const LOCK_RESULTS = ['acquired', 'contended', 'expired_while_held'];
+const REJECTION_VERDICTS = ['replaced', 'alive', 'refreshed', 'check_failed', 'refresh_failed'];
+const CONFIG_RELOAD_OUTCOMES = ['applied', 'rejected', 'unchanged'];
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -64,6 +66,20 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly configReloads = new Counter({
+    name: 'broker_config_reloads_total',
+    help: 'Configuration reloads (SIGHUP or a changed file), by outcome: applied, rejected (invalid or needs a restart), unchanged',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+
+  readonly rejections = new Counter({
+    name: 'broker_token_rejections_total',
+    help: 'POST /token/rejected reports, by verdict: replaced, alive, refreshed, check_failed, refresh_failed',
+    labelNames: ['profile', 'verdict'],
+    registers: [this.registry],
+  });
+
   readonly redisUp = new Gauge({
     name: 'broker_redis_up',
     help: '1 while the Redis command connection is ready, 0 otherwise (absent on the embedded store)',
@@ -73,10 +89,12 @@ export class BrokerMetrics {
   constructor(@InjectBrokerConfig() config: BrokerConfig) {
     collectDefaultMetrics({ register: this.registry });
     // Start every series at 0: Prometheus' increase() cannot see a counter's first step.
+    for (const outcome of CONFIG_RELOAD_OUTCOMES) this.configReloads.inc({ outcome }, 0);
     for (const { name: profile } of config.profiles) {
       for (const outcome of REFRESH_OUTCOMES) this.refreshes.inc({ profile, outcome }, 0);
       for (const result of LOCK_RESULTS) this.lock.inc({ profile, result }, 0);
       this.fencedWritesRejected.inc({ profile }, 0);
+      for (const verdict of REJECTION_VERDICTS) this.rejections.inc({ profile, verdict }, 0);
     }
   }
 }

@@ -6,6 +6,9 @@ import { RedisModule } from '../redis/redis.module';
 import { MemoryTokenStore } from './memory-token-store';
 import { RedisTokenStore } from './redis-token-store';
 import { TokenStore } from './token-store';
+import { MemoryVerdictStore } from './memory-verdict-store';
+import { RedisVerdictStore } from './redis-verdict-store';
+import { VerdictStore } from './verdict-store';
 
 /** Redis when a URL is configured, else the embedded single-replica store. */
 @Module({})
@@ -14,8 +17,11 @@ export class StoreModule {
     if (!redis) {
       return {
         module: StoreModule,
-        providers: [{ provide: TokenStore, useClass: MemoryTokenStore }],
-        exports: [TokenStore],
+        providers: [
+          { provide: TokenStore, useClass: MemoryTokenStore },
+          { provide: VerdictStore, useClass: MemoryVerdictStore },
+        ],
+        exports: [TokenStore, VerdictStore],
       };
     }
     return {
@@ -23,13 +29,14 @@ export class StoreModule {
       imports: [RedisModule.forRoot(redis)],
       providers: [
         { provide: TokenStore, useClass: RedisTokenStore },
+        { provide: VerdictStore, useClass: RedisVerdictStore },
         {
           provide: TokenCipher,
           useFactory: (config: BrokerConfig) => new TokenCipher(config.encryptionKeys),
           inject: [BROKER_CONFIG],
         },
       ],
-      exports: [TokenStore],
+      exports: [TokenStore, VerdictStore],
     };
   }
 }

@@ -1,7 +1,7 @@
-import { FORM_CONTENT_TYPE, PROOF_TOKEN_PATH } from '@app/proof-contract';
+import { FORM_CONTENT_TYPE, PROOF_TOKEN_INFO_PATH, PROOF_TOKEN_PATH } from '@app/proof-contract';
 import { Injectable } from '@nestjs/common';
 import type { ProfileConfig } from '../config/broker-config';
-import { classifyErrorResponse } from './classify-token-response';
+import { classifyErrorResponse, parseRetryAfterMs } from './classify-token-response';
 import { UpstreamTokenError } from './upstream-token.error';
 
 export interface UpstreamToken {
@@ -16,6 +16,13 @@ export interface UpstreamToken {
   /** 1-based position of the client secret that obtained it (never the secret). */
   readonly secretPosition?: number;
 }
+
+/**
+ * What Proof's GET /oauth/v2/token/info says of a token: `active` (200) or not (401: expired,
+ * revoked or unknown, Proof does not say which). Anything else is a failure to find out.
+ */
+export type TokenInfoAnswer =
+  { readonly active: true; readonly expiresInSeconds?: number } | { readonly active: false };
 
 function parseToken(body: unknown, receivedAt: number, serverDate: number | undefined): UpstreamToken {
   const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
@@ -70,5 +77,34 @@ export class ProofTokenClient {
       throw classifyErrorResponse(response.status, body, response.headers.get('retry-after'), receivedAt);
     const date = Date.parse(response.headers.get('date') ?? '');
     return parseToken(body, receivedAt, Number.isNaN(date) ? undefined : date);
+  }
+
+  /**
+   * Asks Proof whether `accessToken` is still good (PROOF_API.md, "Checking a token"). Failures
+   * are transient UpstreamTokenErrors whose message and code never hold the token or the body.
+   */
+  async tokenInfo(profile: ProfileConfig, accessToken: string, timeoutMs: number): Promise<TokenInfoAnswer> {
+    let response: Response;
+    let body: unknown;
+    try {
+      response = await fetch(new URL(PROOF_TOKEN_INFO_PATH, profile.baseUrl), {
+        headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'error',
+      });
+      body = await response.json().catch(() => undefined);
+    } catch (error) {
+      const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+      // No `cause`: undici's errors may quote the request, and with it the Authorization header.
+      throw new UpstreamTokenError('transient', timedOut ? 'timeout' : 'network');
+    }
+    if (response.status === 401) return { active: false };
+    if (response.status !== 200) {
+      const code = response.status === 429 ? 'rate_limited' : `upstream_${Math.floor(response.status / 100)}xx`;
+      const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), Date.now());
+      throw new UpstreamTokenError('transient', code, response.status, retryAfterMs);
+    }
+    const expiresIn = (body as { expires_in?: unknown } | undefined)?.expires_in;
+    return { active: true, expiresInSeconds: typeof expiresIn === 'number' ? expiresIn : undefined };
   }
 }

@@ -1,8 +1,12 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from '@nestjs/common';
 import { CallerAuthenticator } from '../auth/caller-authenticator.service';
+import { CallerRateLimiter } from '../rate-limit/caller-rate-limiter.service';
 import { describeError } from '../http/error-response';
-import { audit } from '../logging/request-audit';
+import { ACCESS_LOGGER, writeAccessLine } from '../logging/access-log';
+import type { RequestAudit } from '../logging/request-audit';
+import { staticSecurityHeaders } from '../http/security-headers';
+import type { Logger as PinoLogger } from 'pino';
 import { TokenFingerprinter } from '../logging/token-fingerprint';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { ProfileResolver } from './profile-resolver';
@@ -39,22 +43,28 @@ const ERROR_SCHEMA = {
  */
 export function registerTokenRoute(app: NestFastifyApplication): void {
   const auth = app.get(CallerAuthenticator);
+  const limiter = app.get(CallerRateLimiter);
   const profiles = app.get(ProfileResolver);
   const tokens = app.get(TokenService);
   const metrics = app.get(BrokerMetrics);
   const fingerprints = app.get(TokenFingerprinter);
   const logger = new Logger('TokenRoute');
+  const accessLog = app.get<symbol, PinoLogger>(ACCESS_LOGGER);
+  // helmet's headers as a constant (helmet's own hook is off for this route), plus no caching.
+  const headers = { ...staticSecurityHeaders(), 'cache-control': 'no-store', pragma: 'no-cache' };
   app
     .getHttpAdapter()
     .getInstance()
     .get(
       '/token',
-      { schema: { response: { 200: RESPONSE_SCHEMA, '4xx': ERROR_SCHEMA, '5xx': ERROR_SCHEMA } } },
+      { helmet: false, schema: { response: { 200: RESPONSE_SCHEMA, '4xx': ERROR_SCHEMA, '5xx': ERROR_SCHEMA } } },
       async (request, reply) => {
-        void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+        void reply.headers(headers);
+        const fields: RequestAudit = {};
         try {
-          const caller = auth.authenticate(request.headers.authorization);
-          audit(request.raw, { caller: caller.name });
+          const caller = limiter.authenticate(request.headers.authorization, request.ip);
+          limiter.consume(caller);
+          fields.caller = caller.name;
           const query = parseTokenQuery(request.query as Record<string, unknown>);
           const profile = profiles.nameFor(query.profile);
           auth.authorize(caller, 'token:read', profile);
@@ -62,17 +72,16 @@ export function registerTokenRoute(app: NestFastifyApplication): void {
           const pending = tokens.getToken(profile, query.minTtlMs);
           const record: TokenRecord = pending instanceof Promise ? await pending : pending;
           metrics.served.inc({ profile, caller: caller.name });
-          audit(request.raw, {
-            caller: caller.name,
-            profile,
-            fence: record.fence,
-            fingerprint: fingerprints.of(record.accessToken),
-          });
+          fields.profile = profile;
+          fields.fence = record.fence;
+          fields.fingerprint = fingerprints.of(record.accessToken);
+          writeAccessLine(accessLog, request, 200, reply.elapsedTime, fields);
           return TokenResponseDto.from(record, Date.now());
         } catch (exception) {
           const { status, body, retryAfterSeconds, unexpected } = describeError(exception);
           if (unexpected) logger.error(`unhandled ${unexpected}`);
           if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
+          writeAccessLine(accessLog, request, status, reply.elapsedTime, fields);
           return reply.status(status).send(body);
         }
       },

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { BrokerConfig, ProfileConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
+import { LiveConfig } from '../config/live-config.service';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { ProofTokenClient, UpstreamToken } from './proof-token.client';
 import { refreshAfterFor } from './refresh-policy';
@@ -14,23 +15,29 @@ export class TokenFetcher {
     @InjectBrokerConfig() private readonly config: BrokerConfig,
     private readonly client: ProofTokenClient,
     private readonly metrics: BrokerMetrics,
+    private readonly live: LiveConfig,
   ) {}
 
-  /** Index of the secret that worked last, per profile: tried first next time. */
-  private readonly preferred = new Map<string, number>();
+  /** The secret list and index of the secret that worked last, per profile: tried first next time. */
+  private readonly preferred = new Map<string, { secrets: readonly string[]; index: number }>();
 
   /**
    * Asks with the preferred secret; on invalid_client tries each other secret once, in
-   * order, and remembers the one that works (rotation without downtime).
+   * order, and remembers the one that works (rotation without downtime). The secrets are
+   * the ones last (re)loaded, read once per fetch: a reload mid-fetch applies to the next.
    */
   async fetch(profile: ProfileConfig): Promise<UpstreamToken> {
-    const secrets = profile.clientSecrets;
-    const first = this.preferred.get(profile.name) ?? 0;
+    const secrets = this.live.clientSecretsOf(profile);
+    // A reloaded list states a new order of preference: start again from its first secret.
+    const remembered = this.preferred.get(profile.name);
+    const sameList =
+      remembered?.secrets.length === secrets.length && secrets.every((s, i) => remembered.secrets[i] === s);
+    const first = sameList ? remembered.index : 0;
     for (let attempt = 0; ; attempt++) {
       const index = (first + attempt) % secrets.length;
       try {
         const token = await this.fetchWith(profile, secrets[index]);
-        this.preferred.set(profile.name, index);
+        this.preferred.set(profile.name, { secrets, index });
         return { ...token, secretPosition: index + 1 };
       } catch (error) {
         const rejected = error instanceof UpstreamTokenError && error.code === 'invalid_client';

@@ -1,7 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { TokenPolicy } from '../config/emulator-config';
 import { AdminBodyPipe } from './admin-body.pipe';
-import { FaultRequestDto, PolicyRequestDto, TokenLookupRequestDto } from './admin.dto';
+import { FaultRequestDto, PolicyRequestDto, SecretsRequestDto, TokenLookupRequestDto } from './admin.dto';
 import { EmulatorAdminService, TokenLookup } from './emulator-admin.service';
 import { EmulatorStats, EmulatorStatsService } from './emulator-stats.service';
 import { QueuedFault } from './fault-injector.service';
@@ -39,6 +39,14 @@ export class AdminController {
   @Put('policy')
   setPolicy(@Body(new AdminBodyPipe(PolicyRequestDto)) body: PolicyRequestDto): { policy: TokenPolicy } {
     return this.admin.setPolicy(body.policy);
+  }
+
+  @Put('clients/:uid/secrets')
+  setSecrets(
+    @Param('uid') uid: string,
+    @Body(new AdminBodyPipe(SecretsRequestDto)) body: SecretsRequestDto,
+  ): { secrets: number } {
+    return this.admin.setSecrets(uid, body.secrets);
   }
 
   @Post('revoke-all')

@@ -1,4 +1,16 @@
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Max, Min, ValidateIf } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 import { TOKEN_POLICIES, TokenPolicy } from '../config/emulator-config';
 import { FAULT_MODES, FaultMode } from './fault-injector.service';
 
@@ -35,6 +47,16 @@ export class TokenLookupRequestDto {
   @ArrayMaxSize(10_000)
   @IsString({ each: true })
   tokens!: string[];
+}
+
+/** PUT /_emulator/clients/:uid/secrets */
+export class SecretsRequestDto {
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(16)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  secrets!: string[];
 }
 
 /** PUT /_emulator/policy */

@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { TokenPolicy } from '../config/emulator-config';
+import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
 import { TokenRegistryService } from '../oauth/token-registry.service';
 import { FaultRequestDto } from './admin.dto';
 import { EmulatorStatsService } from './emulator-stats.service';
@@ -20,7 +21,14 @@ export class EmulatorAdminService {
     private readonly registry: TokenRegistryService,
     private readonly stats: EmulatorStatsService,
     private readonly faults: FaultInjectorService,
+    private readonly clients: ClientAuthenticatorService,
   ) {}
+
+  /** A secret added to or revoked from an application, as on Proof's dashboard: tokens are kept. */
+  setSecrets(uid: string, secrets: readonly string[]): { secrets: number } {
+    if (!this.clients.setSecrets(uid, secrets)) throw new NotFoundException([`no client "${uid}"`]);
+    return { secrets: secrets.length };
+  }
 
   addFault(request: FaultRequestDto): { pending: QueuedFault[] } {
     const fault = {
@@ -61,6 +69,7 @@ export class EmulatorAdminService {
     this.registry.reset();
     this.stats.reset();
     this.faults.clear();
+    this.clients.resetSecrets();
     return {};
   }
 }

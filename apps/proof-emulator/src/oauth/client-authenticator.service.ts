@@ -7,10 +7,23 @@ import { OAuthErrors } from './oauth.errors';
 /** Checks client credentials against the configured applications and their secrets. */
 @Injectable()
 export class ClientAuthenticatorService {
-  private readonly clients: ReadonlyMap<string, EmulatorClient>;
+  private clients: ReadonlyMap<string, EmulatorClient>;
 
-  constructor(@Inject(EMULATOR_CONFIG) config: EmulatorConfig) {
+  constructor(@Inject(EMULATOR_CONFIG) private readonly config: EmulatorConfig) {
     this.clients = new Map(config.clients.map((client) => [client.uid, client]));
+  }
+
+  /** Admin API: replaces an application's secrets (a secret added or revoked on Proof). */
+  setSecrets(uid: string, secrets: readonly string[]): boolean {
+    const client = this.clients.get(uid);
+    if (!client) return false;
+    this.clients = new Map(this.clients).set(uid, { ...client, secrets: [...secrets] });
+    return true;
+  }
+
+  /** Admin API reset: back to the configured secrets. */
+  resetSecrets(): void {
+    this.clients = new Map(this.config.clients.map((client) => [client.uid, client]));
   }
 
   isKnown(clientId: string | undefined): clientId is string {

@@ -1,0 +1,205 @@
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCallerKey } from '../../apps/broker/src/auth/caller-key';
+import type { CallerConfig } from '../../apps/broker/src/config/broker-config';
+import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
+import { FAST_TIMINGS } from '../support/broker';
+import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
+import { recordSecret } from '../support/leak-ledger';
+import { emulatorAdmin } from '../support/emulator-admin';
+import type { Served } from '../support/load';
+import { startRedis, TestRedis } from '../support/redis-server';
+import { sleep, waitUntil } from '../support/wait';
+import { startSteadyLoad } from './steady-load';
+
+const TTL_SECONDS = 30;
+const OLD_SECRET = 'old-secret-4f1c9a';
+const NEW_SECRET = 'new-secret-8d2e7b';
+const APP = 'reload-app';
+const THIRD_SECRET = 'third-secret-value-5e0d';
+const LEAKED_IN_FILE = 'not-a-hash-but-a-secret-2b7f';
+
+/** Replaces a file the way editors and secret stores do: a new file renamed over the old one. */
+function replaceFile(path: string, content: string): void {
+  writeFileSync(`${path}.tmp`, content);
+  renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * Reloading callers and client secrets in a running broker process (real Redis, real
+ * emulator), under steady GET /token load from a caller whose key stays valid throughout.
+ */
+describe('config reload (SIGHUP and file changes) under load', () => {
+  let redis: TestRedis;
+  let emulator: StartedEmulator;
+  let broker: BrokerProcess;
+  let dir: string;
+  const keys = {
+    a1: generateCallerKey('a'),
+    a2: generateCallerKey('a'),
+    b: generateCallerKey('b', ['token:read']),
+    c: generateCallerKey('c', ['token:read']),
+  };
+  // Written to files after boot: the whole-run leak scan must look for them too.
+  for (const { key } of Object.values(keys)) recordSecret('caller-key', key);
+  for (const secret of [OLD_SECRET, NEW_SECRET, THIRD_SECRET, LEAKED_IN_FILE]) recordSecret('client-secret', secret);
+  const callerA: CallerConfig = {
+    name: 'a',
+    keySha256: [keys.a1.entry.keySha256[0], keys.a2.entry.keySha256[0]],
+    roles: ['token:read', 'token:info'],
+    profiles: ['*'],
+  };
+  const file = (name: string) => join(dir, name);
+  const get = (path: string, key: string) =>
+    fetch(`${broker.url}${path}`, { headers: { authorization: `Bearer ${key}` }, signal: AbortSignal.timeout(10_000) });
+
+  async function metric(pattern: RegExp): Promise<number> {
+    const text = await (await fetch(`${broker.url}/metrics`)).text();
+    return Number(pattern.exec(text)?.[1] ?? NaN);
+  }
+  const reloads = (outcome: 'applied' | 'rejected' | 'unchanged') =>
+    metric(new RegExp(`^broker_config_reloads_total\\{outcome="${outcome}"\\} (\\d+)$`, 'm'));
+
+  /** Runs `change` under load and waits for the reload `outcome`; returns the responses and the reload latency. */
+  async function underLoad(
+    outcome: 'applied' | 'rejected',
+    change: () => void | Promise<void>,
+    after: () => Promise<void> = () => Promise.resolve(),
+  ): Promise<{ served: Served[]; latencyMs: number }> {
+    const before = await reloads(outcome);
+    const load = startSteadyLoad(broker.url, keys.a1.key, 4);
+    let served: Served[] = [];
+    let latencyMs = NaN;
+    try {
+      // Load runs a while before and after the reload: the swap happens mid-stream.
+      await sleep(1_000);
+      const started = Date.now();
+      await change();
+      await waitUntil(`a reload ${outcome}`, async () => (await reloads(outcome)) > before, 10_000, 20);
+      latencyMs = Date.now() - started;
+      await after();
+      await sleep(1_000);
+    } finally {
+      served = await load.stop();
+    }
+    return { served, latencyMs };
+  }
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    emulator = await startEmulator({ admin: true, tokenTtlSeconds: TTL_SECONDS, clients: `${APP}:${OLD_SECRET}` });
+    dir = mkdtempSync(join(tmpdir(), 'broker-reload-'));
+    replaceFile(file('secret'), `${OLD_SECRET}\n`);
+    replaceFile(
+      file('profiles.json'),
+      JSON.stringify([{ name: 'default', baseUrl: emulator.url, clientId: APP, clientSecretFile: file('secret') }]),
+    );
+    replaceFile(file('callers.json'), JSON.stringify([callerA]));
+    broker = await startBrokerProcess('reload-1', {
+      ...FAST_TIMINGS,
+      REDIS_URL: redis.url,
+      BROKER_PROFILES_FILE: file('profiles.json'),
+      BROKER_CALLERS_FILE: file('callers.json'),
+    });
+    await waitUntil('a first token', async () => (await get('/token', keys.a1.key)).status === 200);
+  }, 60_000);
+  afterAll(async () => {
+    await broker?.process.stop();
+    await emulator?.close();
+    await redis?.stop();
+  }, 30_000);
+
+  it('starts with every reload counter at 0', async () => {
+    expect([await reloads('applied'), await reloads('rejected'), await reloads('unchanged')]).toEqual([0, 0, 0]);
+  });
+
+  it('(a) SIGHUP after a callers change: the new key works, the removed one gets 401, no request fails', async () => {
+    const { served, latencyMs } = await underLoad('applied', () => {
+      replaceFile(
+        file('callers.json'),
+        JSON.stringify([{ ...callerA, keySha256: [keys.a1.entry.keySha256[0]] }, keys.b.entry]),
+      );
+      broker.process.child.kill('SIGHUP');
+    });
+    expect((await get('/token', keys.b.key)).status).toBe(200);
+    expect((await get('/token', keys.a2.key)).status).toBe(401);
+    expect(served.length).toBeGreaterThan(100);
+    expect(served.filter((s) => s.status !== 200)).toEqual([]);
+    expect(latencyMs).toBeLessThan(2_000);
+    expect(broker.process.output()).toMatch(
+      /configuration reload \(SIGHUP\) applied: callers \(2 callers, 2 keys; \+b\)/,
+    );
+  }, 60_000);
+
+  it('(b) rotates the client secret: [new, old], SIGHUP, old revoked, the next refresh uses the new one', async () => {
+    const admin = emulatorAdmin(emulator.url);
+    const upstream4xx =
+      /^broker_upstream_request_duration_seconds_count\{profile="default",status_class="4xx"\} (\d+)$/m;
+    const rejectedBefore = (await metric(upstream4xx)) || 0;
+    let forced: { access_token: string } | undefined;
+    let revokedAt = 0;
+    const { served } = await underLoad(
+      'applied',
+      async () => {
+        await admin.setSecrets(APP, [OLD_SECRET, NEW_SECRET]);
+        replaceFile(file('secret'), `${NEW_SECRET}\n${OLD_SECRET}\n`);
+        broker.process.child.kill('SIGHUP');
+      },
+      async () => {
+        await admin.setSecrets(APP, [NEW_SECRET]);
+        revokedAt = Date.now();
+        // min_ttl just under the lifetime forces a refresh once the token is a tenth of its life old.
+        const info = async () => (await (await get('/token/info', keys.a1.key)).json()) as { expires_in: number };
+        await waitUntil(
+          'the token to be old enough to force a refresh',
+          async () => (await info()).expires_in <= TTL_SECONDS - 5,
+        );
+        const response = await get(`/token?min_ttl=${TTL_SECONDS - 1}`, keys.a1.key);
+        expect(response.status).toBe(200);
+        forced = (await response.json()) as { access_token: string };
+      },
+    );
+    const info = (await (await get('/token/info', keys.a1.key)).json()) as { client_secret_position: number };
+    expect(info.client_secret_position).toBe(1);
+    const [lookup] = await admin.lookup([forced!.access_token]);
+    expect(lookup).toMatchObject({ known: true, clientId: APP, revokedAtMs: null });
+    expect(lookup.issuedAtMs).toBeGreaterThanOrEqual(revokedAt);
+    // The reloaded order was followed: no attempt with the revoked secret.
+    expect((await metric(upstream4xx)) || 0).toBe(rejectedBefore);
+    expect(served.filter((s) => s.status !== 200)).toEqual([]);
+  }, 60_000);
+
+  it('(c) reloads on a file change alone, within a few seconds', async () => {
+    const { served, latencyMs } = await underLoad('applied', () =>
+      replaceFile(
+        file('callers.json'),
+        JSON.stringify([{ ...callerA, keySha256: [keys.a1.entry.keySha256[0]] }, keys.b.entry, keys.c.entry]),
+      ),
+    );
+    expect((await get('/token', keys.c.key)).status).toBe(200);
+    expect(latencyMs).toBeLessThan(5_000);
+    expect(served.filter((s) => s.status !== 200)).toEqual([]);
+    expect(broker.process.output()).toMatch(
+      /configuration reload \(file change\) applied: callers \(3 callers, 3 keys; \+c\)/,
+    );
+  }, 60_000);
+
+  it('(d) rejects an invalid file, keeps the old config and never logs the values', async () => {
+    const leaked = LEAKED_IN_FILE;
+    const { served } = await underLoad('rejected', () => {
+      replaceFile(file('secret'), `${THIRD_SECRET}\n`);
+      replaceFile(file('callers.json'), JSON.stringify([{ ...callerA, keySha256: [leaked] }, { name: 'x' }]));
+      broker.process.child.kill('SIGHUP');
+    });
+    expect(served.filter((s) => s.status !== 200)).toEqual([]);
+    expect((await get('/token', keys.c.key)).status).toBe(200);
+    const output = broker.process.output();
+    expect(output).toMatch(
+      /configuration reload \(SIGHUP\) rejected, invalid configuration; still running on the previous/,
+    );
+    expect(output).toMatch(/callers\[0\]: keySha256/);
+    expect(output).toMatch(/callers\[1\]: roles/);
+    for (const value of [leaked, THIRD_SECRET, OLD_SECRET, NEW_SECRET]) expect(output).not.toContain(value);
+  }, 60_000);
+});
