@@ -65,6 +65,14 @@ describe('structured logs of a broker process', () => {
       res: { statusCode: 200 },
       responseTime: expect.any(Number),
     });
+    // Nest routes get the same line, with what their guard recorded; probes get none.
+    const requestPath = (line: Record<string, unknown>) => (line.req as { path?: string } | undefined)?.path;
+    expect(lines.find((line) => requestPath(line) === '/token/info')).toMatchObject({
+      caller: 'billing',
+      profile: 'default',
+      res: { statusCode: 200 },
+    });
+    expect(lines.some((line) => requestPath(line)?.startsWith('/health'))).toBe(false);
     const output = broker.process.output();
     for (const secret of [token, key, SECRET, 'wrong-key-xyz']) expect(output).not.toContain(secret);
   });

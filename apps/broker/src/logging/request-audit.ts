@@ -16,4 +16,9 @@ export function audit(request: IncomingMessage, fields: RequestAudit): void {
   target[AUDIT] = { ...target[AUDIT], ...fields };
 }
 
+/** Attaches `fields` itself (no copy): the caller may keep filling it in. */
+export function recordAudit(request: IncomingMessage, fields: RequestAudit): void {
+  (request as Audited)[AUDIT] = fields;
+}
+
 export const auditOf = (request: IncomingMessage): RequestAudit => (request as Audited)[AUDIT] ?? {};

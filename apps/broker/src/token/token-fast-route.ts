@@ -3,19 +3,18 @@ import { Logger } from '@nestjs/common';
 import { CallerAuthenticator } from '../auth/caller-authenticator.service';
 import { CallerRateLimiter } from '../rate-limit/caller-rate-limiter.service';
 import { describeError } from '../http/error-response';
-import { ACCESS_LOGGER, writeAccessLine } from '../logging/access-log';
-import type { RequestAudit } from '../logging/request-audit';
+import { recordAudit, type RequestAudit } from '../logging/request-audit';
 import { staticSecurityHeaders } from '../http/security-headers';
-import type { Logger as PinoLogger } from 'pino';
 import { TokenFingerprinter } from '../logging/token-fingerprint';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { ProfileResolver } from './profile-resolver';
 import { parseTokenQuery } from './token-query';
-import { TokenResponseDto } from './token-response.dto';
+import { TokenBodies } from './token-body';
+import type { Caller } from '../auth/caller';
 import { TokenService } from './token.service';
 import type { TokenRecord } from './token-record';
 
-/** Compiled by fast-json-stringify: serializing the body is a measurable share of the route. */
+/** The 200 body goes out pre-serialized (TokenBodies); this schema documents it and serializes any object. */
 const RESPONSE_SCHEMA = {
   type: 'object',
   properties: {
@@ -49,9 +48,24 @@ export function registerTokenRoute(app: NestFastifyApplication): void {
   const metrics = app.get(BrokerMetrics);
   const fingerprints = app.get(TokenFingerprinter);
   const logger = new Logger('TokenRoute');
-  const accessLog = app.get<symbol, PinoLogger>(ACCESS_LOGGER);
   // helmet's headers as a constant (helmet's own hook is off for this route), plus no caching.
-  const headers = { ...staticSecurityHeaders(), 'cache-control': 'no-store', pragma: 'no-cache' };
+  const headers = {
+    ...staticSecurityHeaders(),
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+    // The 200 body is sent as an already serialized string (TokenBodies).
+    'content-type': 'application/json; charset=utf-8',
+  };
+  const bodies = new TokenBodies();
+  // One labelled counter per caller and profile, so counting does not hash labels per request.
+  const servedCounters = new WeakMap<Caller, Map<string, { inc(): void }>>();
+  const servedCounter = (caller: Caller, profile: string) => {
+    let byProfile = servedCounters.get(caller);
+    if (!byProfile) servedCounters.set(caller, (byProfile = new Map<string, { inc(): void }>()));
+    let counter = byProfile.get(profile);
+    if (!counter) byProfile.set(profile, (counter = metrics.served.labels({ profile, caller: caller.name })));
+    return counter;
+  };
   app
     .getHttpAdapter()
     .getInstance()
@@ -60,7 +74,9 @@ export function registerTokenRoute(app: NestFastifyApplication): void {
       { helmet: false, schema: { response: { 200: RESPONSE_SCHEMA, '4xx': ERROR_SCHEMA, '5xx': ERROR_SCHEMA } } },
       async (request, reply) => {
         void reply.headers(headers);
+        // Filled as the request goes: the access line (access-log.ts) carries what is known.
         const fields: RequestAudit = {};
+        recordAudit(request.raw, fields);
         try {
           const caller = limiter.authenticate(request.headers.authorization, request.ip);
           limiter.consume(caller);
@@ -71,17 +87,15 @@ export function registerTokenRoute(app: NestFastifyApplication): void {
           profiles.require(profile);
           const pending = tokens.getToken(profile, query.minTtlMs);
           const record: TokenRecord = pending instanceof Promise ? await pending : pending;
-          metrics.served.inc({ profile, caller: caller.name });
+          servedCounter(caller, profile).inc();
           fields.profile = profile;
           fields.fence = record.fence;
           fields.fingerprint = fingerprints.of(record.accessToken);
-          writeAccessLine(accessLog, request, 200, reply.elapsedTime, fields);
-          return TokenResponseDto.from(record, Date.now());
+          return bodies.json(record, Date.now());
         } catch (exception) {
           const { status, body, retryAfterSeconds, unexpected } = describeError(exception);
           if (unexpected) logger.error(`unhandled ${unexpected}`);
           if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
-          writeAccessLine(accessLog, request, status, reply.elapsedTime, fields);
           return reply.status(status).send(body);
         }
       },

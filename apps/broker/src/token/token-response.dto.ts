@@ -11,11 +11,15 @@ export class TokenResponseDto {
   @ApiProperty({ example: 'read write' }) scope!: string;
   @ApiProperty({ example: 'default' }) profile!: string;
 
+  static expiresIn(record: TokenRecord, now: number): number {
+    return Math.max(0, Math.floor((record.expiresAt - now) / 1000));
+  }
+
   static from(record: TokenRecord, now: number): TokenResponseDto {
     return {
       access_token: record.accessToken,
       token_type: record.tokenType,
-      expires_in: Math.max(0, Math.floor((record.expiresAt - now) / 1000)),
+      expires_in: TokenResponseDto.expiresIn(record, now),
       expires_at: new Date(record.expiresAt).toISOString(),
       scope: record.scope,
       profile: record.profile,
