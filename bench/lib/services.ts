@@ -2,12 +2,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { freePort, Proc, ROOT, sleep, start, waitFor200 } from './processes';
 
 const BROKER_MAIN = join(ROOT, 'dist/apps/broker/src/main.js');
 const EMULATOR_MAIN = join(ROOT, 'dist/apps/proof-emulator/src/main.js');
+/** Production's V8 flags (scripts/lib/broker-node-flags.ts, built with the apps): the bench measures what runs. */
+const loadBuilt = createRequire(__filename);
+const brokerNodeFlags = (): readonly string[] =>
+  (loadBuilt(join(ROOT, 'dist/scripts/lib/broker-node-flags.js')) as { BROKER_NODE_FLAGS: readonly string[] })
+    .BROKER_NODE_FLAGS;
 const CLIENT = { id: 'bench-app', secret: 'bench-secret' };
 
 /** test/support/broker.ts's FAST_TIMINGS, refreshing at half the lifetime, and a fresh at-rest key. */
@@ -129,18 +135,23 @@ export interface Broker {
 /** Starts one broker replica (`node dist/apps/broker/src/main.js`) and resolves once it is ready. */
 export async function startBroker(name: string, options: BrokerOptions): Promise<Broker> {
   const port = await freePort();
-  const proc = start(`broker ${name}`, process.execPath, [...(options.nodeArgs ?? []), BROKER_MAIN], {
-    ...BROKER_ENV,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    BROKER_REPLICA_ID: name,
-    LOG_LEVEL: 'warn',
-    REDIS_URL: options.redisUrl,
-    PROOF_BASE_URL: options.emulatorUrl,
-    PROOF_CLIENT_ID: CLIENT.id,
-    PROOF_CLIENT_SECRET: CLIENT.secret,
-    BROKER_CALLERS_FILE: options.callersPath,
-  });
+  const proc = start(
+    `broker ${name}`,
+    process.execPath,
+    [...brokerNodeFlags(), ...(options.nodeArgs ?? []), BROKER_MAIN],
+    {
+      ...BROKER_ENV,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BROKER_REPLICA_ID: name,
+      LOG_LEVEL: 'warn',
+      REDIS_URL: options.redisUrl,
+      PROOF_BASE_URL: options.emulatorUrl,
+      PROOF_CLIENT_ID: CLIENT.id,
+      PROOF_CLIENT_SECRET: CLIENT.secret,
+      BROKER_CALLERS_FILE: options.callersPath,
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   await waitFor200(proc, `${url}/health/ready`);
   return { name, url, port, proc, readyMs: performance.now() - proc.startedAt };

@@ -8,6 +8,7 @@ import { Haproxy, startHaproxy } from './haproxy';
 import { ManagedProcess, startManagedProcess } from './managed-process';
 import { startRedisProcess } from './redis-process';
 import { answers, waitUntil } from './wait-until';
+import { BROKER_NODE_FLAGS } from './broker-node-flags';
 
 export interface LocalClusterOptions {
   /** The built apps: dist/apps/broker/src/main.js and dist/apps/proof-emulator/src/main.js. */
@@ -140,7 +141,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       };
       children.set(
         name,
-        startManagedProcess(name, process.execPath, [options.brokerMain], { env, onLine: line(name) }),
+        startManagedProcess(name, process.execPath, [...BROKER_NODE_FLAGS, options.brokerMain], {
+          env,
+          onLine: line(name),
+        }),
       );
       await waitUntil(`${name} to be ready`, () => answers(`${replica.url}/health/ready`), {
         timeoutMs: BOOT_TIMEOUT_MS,

@@ -17,7 +17,7 @@ describe('the README quick start', () => {
     // Scripts whose JavaScript comes from `npm run build` (the bench compiles its own).
     const built = Object.entries(scripts).filter(([, command]) => !command.includes('tsc -p'));
     const targets = built.flatMap(([name, command]) =>
-      [...command.matchAll(/node (dist\/\S+\.js)/g)].map((m) => [name, m[1]] as const),
+      [...command.matchAll(/node (?:--\S+ )*(dist\/\S+\.js)/g)].map((m) => [name, m[1]] as const),
     );
     expect(targets.map(([name]) => name)).toEqual(
       expect.arrayContaining(['demo', 'broker:keygen', 'start', 'start:emulator']),
