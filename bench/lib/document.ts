@@ -55,21 +55,24 @@ function method(cfg: BenchConfig): string {
 \`npm run bench\` builds the apps and the bench (\`bench/tsconfig.json\`, into \`dist/bench\`), then
 \`dist/bench/run.js\` starts everything on free loopback ports: \`redis-server\` (no persistence),
 two Proof emulators (tokens of ${cfg.longTtl} s and ${cfg.shortTtl} s), broker replicas as
-\`node dist/apps/broker/src/main.js\` with \`REDIS_URL\`, caller auth on (a callers file with one
+\`node --max-semi-space-size=2 dist/apps/broker/src/main.js\` (production's flags,
+\`scripts/lib/broker-node-flags.ts\`) with \`REDIS_URL\`, caller auth on (a callers file with one
 random 256-bit key), a random at-rest key (\`BROKER_ENCRYPTION_KEYS\`) and the test timings
 (\`BROKER_REFRESH_AT_FRACTION=0.5\`, \`BROKER_MIN_TTL_SECONDS=1\`, \`BROKER_CHECK_INTERVAL_MS=100\`,
-\`BROKER_LOCK_TTL_MS=5000\`, \`BROKER_UPSTREAM_TIMEOUT_MS=2000\`, \`LOG_LEVEL=warn\`), and HAProxy
+\`BROKER_LOCK_TTL_MS=5000\`, \`BROKER_UPSTREAM_TIMEOUT_MS=2000\`, \`LOG_LEVEL=warn\`, rate limit
+out of reach but counted), and HAProxy
 (\`haproxy -db\`, one thread, round robin, health check \`GET /health/ready\`). Load is autocannon
 (programmatic, in the bench process) with ${cfg.connections} keep-alive connections. Latencies are
 taken per request (not from autocannon's 1 ms histogram); p50/p99 are of 2xx answers; errors are
 non-2xx answers, connection errors and timeouts; server CPU is user + system time from
 \`/proc/<pid>/stat\` over the run, divided by the requests answered.
 
-1. **\`GET /token\` vs bare Fastify** (\`bench/bare-fastify.ts\`: the same body, \`cache-control\`,
-   \`pragma\` and content type, no logic): ${cfg.warmupSeconds} s of warm-up each, then ${cfg.rounds}
+1. **\`GET /token\` vs bare Fastify** (\`bench/bare-fastify.ts\`: the same body and every header the
+   broker sends, copied from a broker answer: security headers, \`cache-control\`, \`pragma\`,
+   content type; no logic): ${cfg.warmupSeconds} s of warm-up each, then ${cfg.rounds}
    rounds of ${cfg.seconds} s in alternating order (A B C, C B A, ...); medians of the rounds.
 2. **vs a naive broker** (\`bench/naive-broker.ts\`: the same caller-key check, then one Redis
-   \`HGET\` of the token record per request), in the same rounds.
+   \`HGET\` of the token record per request, the same headers), in the same rounds.
 3. **1, 3, 5 replicas behind HAProxy** on a flushed Redis, ${cfg.shortTtl} s tokens (a refresh every
    ${cfg.windowMs / 1000} s): ${cfg.warmupSeconds} s of warm-up, then ${cfg.clusterSeconds} s of load.
    The emulator's \`GET /_emulator/stats\` is polled every 50 ms; token requests less than half a

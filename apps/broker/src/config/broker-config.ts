@@ -67,7 +67,8 @@ export interface RefreshConfig {
   readonly handOverMs: number;
   /**
    * POST /token/rejected: how long Proof's "still valid" answer about a reported token stands
-   * before a new report may ask again (a "revoked" answer stands until the token expires).
+   * before a new report may ask again; 0: until the token expires, one check per fence (a
+   * "revoked" answer always stands until the token expires).
    */
   readonly rejectionRecheckMs: number;
   /**

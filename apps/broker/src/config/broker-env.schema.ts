@@ -58,7 +58,8 @@ export class BrokerEnv {
   @Type(() => Number) @IsInt() @Min(100) BROKER_RECONCILE_INTERVAL_MS = 5_000;
   @Type(() => Number) @IsInt() @Min(100) BROKER_COLD_WAIT_MS = 5_000;
   @Type(() => Number) @IsInt() @Min(0) @Max(5_000) BROKER_HANDOVER_MS = 200;
-  @Type(() => Number) @IsInt() @Min(100) BROKER_REJECTION_RECHECK_MS = 30_000;
+  // 0: Proof's "still valid" about a reported token stands for the token's life (one check per fence).
+  @Type(() => Number) @IsInt() @Min(0) BROKER_REJECTION_RECHECK_MS = 0;
   @Type(() => Number) @IsInt() @Min(0) @Max(120_000) BROKER_SHUTDOWN_DELAY_MS = 5_000;
   @Type(() => Number) @IsInt() @Min(0) BROKER_REFRESH_WITHOUT_REDIS_BELOW_SECONDS = 0;
   // Services call GET /token before each outbound request, so a busy one may make hundreds a

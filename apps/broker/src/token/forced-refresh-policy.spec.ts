@@ -42,6 +42,10 @@ describe('verdictTtlMs', () => {
     expect(verdictTtlMs('alive', r, r.expiresAt - 5_000, timing)).toBe(5_000);
   });
 
+  it('keeps "alive" until the expiry without a recheck period (the default: one check per fence)', () => {
+    expect(verdictTtlMs('alive', r, T0 + HOUR, { ...timing, recheckMs: 0 })).toBe(HOUR);
+  });
+
   it('keeps "unknown" for the backoff base, or Proof\'s Retry-After within the maximum', () => {
     expect(verdictTtlMs('unknown', r, T0, timing)).toBe(1_000);
     expect(verdictTtlMs('unknown', r, T0, timing, 7_000)).toBe(7_000);

@@ -37,7 +37,8 @@ export function verdictTtlMs(
     case 'dead':
       return left;
     case 'alive':
-      return Math.min(timing.recheckMs, left);
+      // 0 (the default): Proof's answer stands for the token's life, one check per fence.
+      return timing.recheckMs === 0 ? left : Math.min(timing.recheckMs, left);
     case 'unknown':
       return Math.min(Math.max(timing.backoffBaseMs, retryAfterMs ?? 0), timing.backoffMaxMs);
   }
