@@ -1,4 +1,5 @@
 import type { Served } from '../support/load';
+import { recordServedToken } from '../support/leak-ledger';
 import { sleep } from '../support/wait';
 
 export interface SteadyLoad {
@@ -23,6 +24,7 @@ export function startSteadyLoad(url: string, key: string, concurrency = 4, pause
           signal: AbortSignal.timeout(10_000),
         });
         const body = (await response.json()) as { access_token?: string; error?: string };
+        recordServedToken(body.access_token);
         served.push({ status: response.status, token: body.access_token, error: body.error, at: Date.now() });
       } catch (error) {
         served.push({ status: 0, error: `${(error as Error).name}: ${(error as Error).message}`, at: Date.now() });

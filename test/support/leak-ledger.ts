@@ -32,6 +32,18 @@ export function recordArtifact(kind: 'redis' | 'metrics', name: string, content:
   writeFileSync(join(dir, kind, file), content);
 }
 
+const seenTokens = new Set<string>();
+
+/**
+ * A token a test was handed (by a broker whose emulator runs as a separate process, where
+ * the instrumented in-process registry does not see it): recorded once.
+ */
+export function recordServedToken(token: string | undefined): void {
+  if (!token || seenTokens.has(token)) return;
+  seenTokens.add(token);
+  recordSecret('access-token', token);
+}
+
 const readIfFile = (path: string | undefined): string => (path && existsSync(path) ? readFileSync(path, 'utf8') : '');
 
 /** Every secret in a broker's or emulator's environment, including the files it names. */

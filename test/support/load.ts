@@ -1,3 +1,4 @@
+import { recordServedToken } from './leak-ledger';
 import { sleep } from './wait';
 
 export interface Served {
@@ -29,6 +30,7 @@ export async function runLoad(
           signal: AbortSignal.timeout(10_000),
         });
         const body = (await response.json()) as { access_token?: string; error?: string };
+        recordServedToken(body.access_token);
         served.push({ status: response.status, token: body.access_token, error: body.error, at: Date.now() });
       } catch (error) {
         served.push({ status: 0, error: (error as Error).name, at: Date.now() });
