@@ -6,6 +6,7 @@ import { TokenFingerprinter } from '../logging/token-fingerprint';
 import { TokenStore } from '../store/token-store';
 import { forcedRefreshNotBefore, retryAfterSeconds } from './forced-refresh-policy';
 import { ProfileResolver } from './profile-resolver';
+import { SingleFlight } from './single-flight';
 import { TokenCache } from './token-cache.service';
 import type { TokenRecord } from './token-record';
 import { TokenRefreshDto } from './token-refresh.dto';
@@ -26,7 +27,7 @@ export interface ForcedRefresh {
  */
 @Injectable()
 export class ForcedRefresher {
-  private readonly inFlight = new Map<string, Promise<ForcedRefresh>>();
+  private readonly inFlight = new SingleFlight<string, ForcedRefresh>();
 
   constructor(
     @InjectBrokerConfig() private readonly config: BrokerConfig,
@@ -42,12 +43,7 @@ export class ForcedRefresher {
    * a token younger than a tenth of its life is kept: 429 with the time it becomes old enough.
    */
   async refreshNow(profileName: string): Promise<TokenRefreshDto> {
-    let flight = this.inFlight.get(profileName);
-    if (!flight) {
-      flight = this.refreshIfOldEnough(profileName).finally(() => this.inFlight.delete(profileName));
-      this.inFlight.set(profileName, flight);
-    }
-    const refreshed = await flight;
+    const refreshed = await this.inFlight.run(profileName, () => this.refreshIfOldEnough(profileName));
     return TokenRefreshDto.from(refreshed, this.fingerprints.of(refreshed.record.accessToken), Date.now());
   }
 

@@ -10,6 +10,7 @@ import { retryAfterSeconds, verdictTtlMs } from './forced-refresh-policy';
 import { ProfileResolver } from './profile-resolver';
 import { ProofTokenClient } from './proof-token.client';
 import { sameToken } from './same-token';
+import { SingleFlight } from './single-flight';
 import { TokenCache } from './token-cache.service';
 import type { TokenRecord } from './token-record';
 import { RejectionVerdict, TokenRejectionDto } from './token-rejection.dto';
@@ -30,8 +31,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 @Injectable()
 export class TokenRejectionService {
   private readonly logger = new Logger(TokenRejectionService.name);
-  private readonly judgements = new Map<string, Promise<RejectionVerdict>>();
-  private readonly syncs = new Map<string, Promise<void>>();
+  private readonly judgements = new SingleFlight<string, RejectionVerdict>();
+  private readonly syncs = new SingleFlight<string, void>();
 
   constructor(
     @InjectBrokerConfig() private readonly config: BrokerConfig,
@@ -66,13 +67,8 @@ export class TokenRejectionService {
       current = this.cache.get(profile.name);
       if (!current || !sameToken(accessToken, current.accessToken)) return 'replaced';
     }
-    const key = `${profile.name}/${current.fence}`;
-    let judgement = this.judgements.get(key);
-    if (!judgement) {
-      judgement = this.judgeCurrent(profile, current).finally(() => this.judgements.delete(key));
-      this.judgements.set(key, judgement);
-    }
-    return judgement;
+    const record = current;
+    return this.judgements.run(`${profile.name}/${record.fence}`, () => this.judgeCurrent(profile, record));
   }
 
   private async judgeCurrent(profile: ProfileConfig, record: TokenRecord): Promise<RejectionVerdict> {
@@ -157,15 +153,11 @@ export class TokenRejectionService {
   }
 
   private sync(profile: string): Promise<void> {
-    let flight = this.syncs.get(profile);
-    if (!flight) {
-      flight = this.store
+    return this.syncs.run(profile, () =>
+      this.store
         .read(profile)
         .then((stored) => void (stored && this.cache.offer(stored)))
-        .catch(() => undefined)
-        .finally(() => this.syncs.delete(profile));
-      this.syncs.set(profile, flight);
-    }
-    return flight;
+        .catch(() => undefined),
+    );
   }
 }

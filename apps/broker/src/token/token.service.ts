@@ -7,6 +7,7 @@ import { ProfileResolver } from './profile-resolver';
 import { blockedByReuse, isServable, mayForceRefresh } from './refresh-policy';
 import { TokenCache } from './token-cache.service';
 import type { TokenRecord } from './token-record';
+import { SingleFlight } from './single-flight';
 import { TokenRefresher } from './token-refresher.service';
 
 /** How often a waiting caller re-reads the store, in case a pub/sub message was lost. */
@@ -19,7 +20,7 @@ const COLD_POLL_MS = 250;
  */
 @Injectable()
 export class TokenService {
-  private readonly inFlight = new Map<string, Promise<TokenRecord>>();
+  private readonly inFlight = new SingleFlight<string, TokenRecord>();
 
   constructor(
     @InjectBrokerConfig() private readonly config: BrokerConfig,
@@ -36,13 +37,7 @@ export class TokenService {
   getToken(profile: string, minTtlMs = 0): TokenRecord | Promise<TokenRecord> {
     const record = this.cache.serving(profile);
     if (isServable(record, Date.now(), this.config.refresh.minTtlMs, minTtlMs)) return record;
-    const key = `${profile}/${minTtlMs}`;
-    let flight = this.inFlight.get(key);
-    if (!flight) {
-      flight = this.obtain(profile, minTtlMs).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, flight);
-    }
-    return flight;
+    return this.inFlight.run(`${profile}/${minTtlMs}`, () => this.obtain(profile, minTtlMs));
   }
 
   private async obtain(profileName: string, minTtlMs: number): Promise<TokenRecord> {
