@@ -1,10 +1,11 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { ManagedProcess, startProcess } from './child-process';
+import { assertRedisInstalled, redisNodeClients } from './redis-nodes';
 import { freePort } from './free-port';
 import { waitUntil } from './wait';
 
@@ -28,19 +29,6 @@ export interface TestRedisCluster {
 
 const MASTERS = 3;
 
-function assertInstalled(): void {
-  for (const binary of ['redis-server', 'redis-cli']) {
-    try {
-      execFileSync(binary, ['--version'], { stdio: 'ignore' });
-    } catch {
-      throw new Error(
-        `${binary} was not found on PATH. The Redis Cluster tests start their own cluster: install ` +
-          'Redis 7 with `apt-get install -y redis-server` (Debian/Ubuntu; it brings redis-cli too).',
-      );
-    }
-  }
-}
-
 /** `count` free ports, all different (freePort alone may hand the same one out twice). */
 export async function distinctFreePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
@@ -53,23 +41,12 @@ export async function distinctFreePorts(count: number): Promise<number[]> {
  * off, and resolves once every node reports `cluster_state:ok`.
  */
 export async function startRedisCluster(): Promise<TestRedisCluster> {
-  assertInstalled();
+  assertRedisInstalled('The Redis Cluster tests start their own cluster', ['redis-server', 'redis-cli']);
   const dir = mkdtempSync(join(tmpdir(), 'broker-redis-cluster-'));
   const servers: ManagedProcess[] = [];
-  const clients = new Map<number, Redis>();
-  const node = (port: number): Redis => {
-    let client = clients.get(port);
-    if (!client) {
-      // Retries quickly so a client made before its server listens connects once it does.
-      client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
-      client.on('error', () => undefined);
-      clients.set(port, client);
-    }
-    return client;
-  };
+  const { node, disconnectAll } = redisNodeClients();
   const stop = async () => {
-    for (const c of clients.values()) c.disconnect();
-    clients.clear();
+    disconnectAll();
     await Promise.all(servers.map((s) => s.stop('SIGTERM')));
     rmSync(dir, { recursive: true, force: true });
   };

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { ManagedProcess, startProcess } from './child-process';
+import { assertRedisInstalled, redisNodeClients } from './redis-nodes';
 import { distinctFreePorts, RedisClusterNode } from './redis-cluster';
 import { waitUntil } from './wait';
 
@@ -33,17 +33,6 @@ export interface TestRedisSentinel {
 const NAME = 'broker-test';
 const TIMEOUT_MS = 20_000;
 
-function assertInstalled(): void {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-  } catch {
-    throw new Error(
-      'redis-server was not found on PATH. The Sentinel tests start their own primary, replica and ' +
-        'sentinels: install Redis 7 with `apt-get install -y redis-server` (Debian/Ubuntu).',
-    );
-  }
-}
-
 /** Flattened `[k1, v1, k2, v2]` replies of SENTINEL REPLICAS and the like, as objects. */
 const fields = (flat: string[]): Record<string, string> =>
   Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]]));
@@ -69,24 +58,13 @@ function sentinelConf(port: number, dir: string, primaryPort: number): string {
  * the two other sentinels (so that a failover, manual or automatic, can run at once).
  */
 export async function startRedisSentinel(): Promise<TestRedisSentinel> {
-  assertInstalled();
+  assertRedisInstalled('The Sentinel tests start their own primary, replica and sentinels');
   const [primaryPort, replicaPort, ...sentinelPorts] = await distinctFreePorts(5);
   const dir = mkdtempSync(join(tmpdir(), 'broker-redis-sentinel-'));
   const processes = new Map<number, ManagedProcess>();
-  const clients = new Map<number, Redis>();
-  const node = (port: number): Redis => {
-    let client = clients.get(port);
-    if (!client) {
-      // Retries quickly so a client made before its server listens connects once it does.
-      client = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
-      client.on('error', () => undefined);
-      clients.set(port, client);
-    }
-    return client;
-  };
+  const { node, disconnectAll } = redisNodeClients();
   const stop = async () => {
-    for (const c of clients.values()) c.disconnect();
-    clients.clear();
+    disconnectAll();
     // Sentinels first, so none of them reacts to the data nodes going away.
     const all = [...processes.entries()];
     await Promise.all(all.filter(([port]) => sentinelPorts.includes(port)).map(([, p]) => p.stop('SIGTERM')));

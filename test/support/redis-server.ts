@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { startProcess, ManagedProcess } from './child-process';
 import { recordKeyspace } from './leak-ledger';
+import { assertRedisInstalled } from './redis-nodes';
 import { freePort } from './free-port';
 import { waitUntil } from './wait';
 
@@ -18,17 +18,6 @@ export interface TestRedis {
   /** Starts a new, empty server on the same port. */
   restart(): Promise<void>;
   stop(): Promise<void>;
-}
-
-function assertRedisInstalled(): void {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-  } catch {
-    throw new Error(
-      'redis-server was not found on PATH. The tests start their own Redis: install it with ' +
-        '`apt-get install -y redis-server` (Debian/Ubuntu), or set REDIS_URL to a disposable instance.',
-    );
-  }
 }
 
 /**
@@ -59,7 +48,7 @@ export async function startRedis(): Promise<TestRedis> {
     };
   }
 
-  assertRedisInstalled();
+  assertRedisInstalled('The tests start their own Redis (or set REDIS_URL to a disposable instance)');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'broker-redis-'));
   const url = `redis://127.0.0.1:${port}`;
