@@ -119,6 +119,14 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
     expect(calculateSlot(tokenKeys(`${profile}x`).token)).not.toBe(slots[0]);
   });
 
+  it('keeps a reused token past its expiry until its retry point, so no replica asks Proof before', async () => {
+    const reused = makeRecord(profile, 2, {}, 1_000);
+    await store.write({ ...reused, refreshAfter: reused.expiresAt + 2_000 });
+    const ttl = await redis.client().pttl(tokenKeys(profile).token);
+    expect(ttl).toBeGreaterThan(2_000);
+    expect(ttl).toBeLessThanOrEqual(3_000);
+  });
+
   it('stores records encrypted: no token in Redis, and readable after a key rotation', async () => {
     await store.write(makeRecord(profile, 1, { accessToken: 'plain-token-value' }));
     const raw = await redis.client().hgetall(tokenKeys(profile).token);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type { TokenRecord } from '../token/token-record';
+import { keptUntil } from '../token/refresh-policy';
 import { HandOverListener, LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';
 
 interface Lock {
@@ -28,7 +29,7 @@ export class MemoryTokenStore extends TokenStore {
 
   read(profile: string): Promise<TokenRecord | undefined> {
     const record = this.records.get(profile);
-    if (record && record.expiresAt <= Date.now()) this.records.delete(profile);
+    if (record && keptUntil(record) <= Date.now()) this.records.delete(profile);
     for (const listener of this.handOverListeners) listener(profile, this.handOvers.get(profile), Date.now());
     return Promise.resolve(this.records.get(profile));
   }

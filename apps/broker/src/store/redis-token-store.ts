@@ -15,6 +15,7 @@ import {
 } from '../lock/lock-scripts';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from '../redis/redis.tokens';
 import type { TokenRecord } from '../token/token-record';
+import { keptUntil } from '../token/refresh-policy';
 import { TOKEN_UPDATES_CHANNEL, tokenKeys } from './token-keys';
 import { HandOverListener, LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';
 
@@ -132,8 +133,9 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
 
   async write(record: TokenRecord): Promise<boolean> {
     const keys = tokenKeys(record.profile);
-    // The record is useless once expired: let Redis drop it then (at least 1 ms: PEXPIRE 0 deletes).
-    const ttlMs = Math.max(1, Math.ceil(record.expiresAt - Date.now()));
+    // Useless past keptUntil (the expiry, or a reused token's refresh point): let Redis drop it
+    // then (at least 1 ms: PEXPIRE 0 deletes).
+    const ttlMs = Math.max(1, Math.ceil(keptUntil(record) - Date.now()));
     return (
       (await this.scripts.brokerWriteToken(
         keys.token,

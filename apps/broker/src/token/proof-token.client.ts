@@ -33,7 +33,8 @@ function parseToken(body: unknown, receivedAt: number, serverDate: number | unde
     b.token_type.toLowerCase() === 'bearer' &&
     typeof b.expires_in === 'number' &&
     Number.isFinite(b.expires_in) &&
-    b.expires_in > 0;
+    // 0 is a real answer: under reuse_access_token, the same token with under a second left.
+    b.expires_in >= 0;
   if (!valid) throw new UpstreamTokenError('transient', 'invalid_response', 200);
   return {
     accessToken: b.access_token as string,

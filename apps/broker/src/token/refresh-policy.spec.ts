@@ -1,6 +1,7 @@
 import {
   blockedByReuse,
   isDue,
+  keptUntil,
   backoffDelayMs,
   isServable,
   mayForceRefresh,
@@ -101,6 +102,18 @@ describe('due and reuse rules', () => {
     expect(blockedByReuse(reused, T0 + HOUR - 1)).toBe(true);
     expect(blockedByReuse(reused, T0 + HOUR + REUSED_TOKEN_RETRY_MARGIN_MS)).toBe(false);
     expect(blockedByReuse(undefined, T0)).toBe(false);
+  });
+
+  it('keeps a record until it expires, and a reused one until its retry point', () => {
+    const normal = record(T0, HOUR);
+    const reused = record(T0, HOUR, { refreshAfter: refreshAfterFor(T0, T0 + HOUR, timing, true) });
+    expect(keptUntil(normal)).toBe(T0 + HOUR);
+    expect(keptUntil(reused)).toBe(T0 + HOUR + REUSED_TOKEN_RETRY_MARGIN_MS);
+    // Proof's `expires_in: 0` for a reused token with under a second left.
+    const last = record(T0, 0, { refreshAfter: refreshAfterFor(T0, T0, timing, true) });
+    expect(isServable(last, T0, timing.minTtlMs)).toBe(false);
+    expect(blockedByReuse(last, T0 + REUSED_TOKEN_RETRY_MARGIN_MS - 1)).toBe(true);
+    expect(keptUntil(last)).toBe(T0 + REUSED_TOKEN_RETRY_MARGIN_MS);
   });
 
   it('never plans a reused token before its retry point, and is due exactly from there', () => {

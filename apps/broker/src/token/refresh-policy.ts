@@ -59,6 +59,14 @@ export function plannedRefreshAt(record: TokenRecord, timing: RefreshTiming, ran
   return Math.max(record.receivedAt, record.refreshAfter - jitter);
 }
 
+/**
+ * Until when a store keeps `record`: its expiry, or for a token Proof reused, its refresh
+ * point just past the expiry. Dropped at expiry, a reused token's record would take with it
+ * the fact that asking Proof before `refreshAfter` only returns the same token again, and
+ * every replica's next caller would ask.
+ */
+export const keptUntil = (record: TokenRecord): number => Math.max(record.expiresAt, record.refreshAfter);
+
 /** Records whose refresh point lies past their expiry were reused by Proof (see refreshAfterFor). */
 const isReused = (record: TokenRecord): boolean => record.refreshAfter > record.expiresAt;
 
