@@ -1,14 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CallerConfig, Role } from '../config/broker-config';
 import { LiveConfig } from '../config/live-config.service';
 import { ForbiddenError, UnauthenticatedError } from '../http/broker.errors';
 import type { Caller } from './caller';
-
-interface KnownKey {
-  readonly hash: Buffer;
-  readonly caller: Caller;
-}
+import { hashCallerKey } from './caller-key';
 
 /** Keys are 43-char base64url strings; anything much longer is refused before hashing. */
 const MAX_KEY_LENGTH = 256;
@@ -19,19 +14,22 @@ const MAX_KEY_LENGTH = 256;
  */
 @Injectable()
 export class CallerAuthenticator {
-  private keys: readonly KnownKey[] = [];
+  /** Callers by the hex SHA-256 of each of their keys. */
+  private keys = new Map<string, Caller>();
   /** The callers list `keys` was built from: a reload replaces the list, which rebuilds them once. */
   private keysOf?: readonly CallerConfig[];
 
   constructor(private readonly config: LiveConfig) {}
 
-  private knownKeys(): readonly KnownKey[] {
+  private knownKeys(): ReadonlyMap<string, Caller> {
     const callers = this.config.current.callers;
     if (callers !== this.keysOf) {
-      this.keys = callers.flatMap((entry) => {
-        const caller: Caller = { name: entry.name, roles: new Set(entry.roles), profiles: new Set(entry.profiles) };
-        return entry.keySha256.map((hex) => ({ hash: Buffer.from(hex, 'hex'), caller }));
-      });
+      this.keys = new Map(
+        callers.flatMap((entry) => {
+          const caller: Caller = { name: entry.name, roles: new Set(entry.roles), profiles: new Set(entry.profiles) };
+          return entry.keySha256.map((hex) => [hex.toLowerCase(), caller] as const);
+        }),
+      );
       this.keysOf = callers;
     }
     return this.keys;
@@ -41,13 +39,10 @@ export class CallerAuthenticator {
   authenticate(authorization: string | undefined): Caller {
     const match = /^Bearer ([\x21-\x7e]{1,256})$/.exec(authorization ?? '');
     if (!match || match[1].length > MAX_KEY_LENGTH) throw new UnauthenticatedError();
-    const digest = createHash('sha256').update(match[1], 'utf8').digest();
-    // Compare against every stored hash without stopping early: the time taken does not
-    // depend on which (if any) caller matched.
-    let found: Caller | undefined;
-    for (const key of this.knownKeys()) {
-      if (timingSafeEqual(digest, key.hash) && !found) found = key.caller;
-    }
+    // Looked up by the key's SHA-256, as stores of API keys do: the lookup's timing can only
+    // tell about the digest of what was sent, which reveals nothing about any stored key
+    // (finding a key from its digest is a preimage search).
+    const found = this.knownKeys().get(hashCallerKey(match[1]));
     if (!found) throw new UnauthenticatedError();
     return found;
   }
