@@ -31,7 +31,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/leak-scan/global-setup.ts',
   globalTeardown: '<rootDir>/test/leak-scan/global-teardown.ts',
   setupFilesAfterEnv: ['<rootDir>/test/leak-scan/instrument.ts'],
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition|cookie)/)'],
   moduleNameMapper: {
     '^@app/proof-contract(|/.*)$': '<rootDir>/libs/proof-contract/src$1',
   },

@@ -14,6 +14,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { BrokerExceptionFilter } from './http/broker-exception.filter';
 import { LoggingModule } from './logging/logging.module';
 import { TokenFingerprinter } from './logging/token-fingerprint';
+import { TokenServing } from './token/token-serving';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { StoreModule } from './store/store.module';
@@ -71,6 +72,7 @@ export class AppModule {
         TokenFetcher,
         LocklessRefresher,
         TokenService,
+        TokenServing,
         TokenInfoService,
         ForcedRefresher,
         TokenRejectionService,

@@ -10,7 +10,8 @@ const error = (description: string) => ({
 
 /**
  * The OpenAPI document: Nest's routes from their decorators, plus GET /token, which is a
- * plain Fastify route (see token-fast-route.ts) and so is described here by hand.
+ * request listener in front of Fastify and a plain Fastify route (token-request-listener.ts,
+ * token-route.ts) and so is described here by hand.
  */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()

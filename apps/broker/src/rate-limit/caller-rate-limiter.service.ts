@@ -13,7 +13,7 @@ const UNLIMITED = Number.POSITIVE_INFINITY;
 const limited = (waitMs: number) => new RateLimitedError(Math.max(1, Math.ceil(waitMs / 1000)));
 
 /**
- * The broker's one rate limiter, used by the GET /token fast route and (through the
+ * The broker's one rate limiter, used by GET /token (TokenServing) and (through the
  * ThrottlerStorage it shares with CallerThrottlerGuard) the Nest routes:
  * - per caller name (never per address: many pods of one service share a caller), in the
  *   storage the ThrottlerModule was given;

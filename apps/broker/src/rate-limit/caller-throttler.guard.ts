@@ -19,7 +19,7 @@ const callerOf = (context: ExecutionContext) => context.switchToHttp().getReques
 /**
  * The per-caller limit on Nest routes. CallerGuard calls it once it has set `request.caller`
  * (so no controller can list it in the wrong order); routes without a caller are not limited.
- * Keyed by the caller's name alone, so GET /token (the fast route, which counts through
+ * Keyed by the caller's name alone, so GET /token (TokenServing, which counts through
  * CallerRateLimiter) and these routes draw on one budget per caller.
  */
 @Injectable()

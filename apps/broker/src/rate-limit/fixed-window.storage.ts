@@ -13,7 +13,7 @@ const MAX_KEYS = 10_000;
 
 /**
  * Fixed-window hit counters in one Map, shared by the Nest ThrottlerGuard (through the
- * ThrottlerStorage interface) and the GET /token fast route (through `consume`, synchronous).
+ * ThrottlerStorage interface) and GET /token (TokenServing, through `consume`, synchronous).
  * No timer at all: throttler's own storage keeps an array of hit expirations per key and
  * filters it on every hit, which is O(limit) per request at the limits this broker needs.
  * A key's window starts at its first hit; a new window moves the key to the end of the Map,

@@ -5,7 +5,7 @@ import { FixedWindowStorage } from './fixed-window.storage';
 
 /**
  * @nestjs/throttler on the broker's own storage (FixedWindowStorage: no timers, O(1) per
- * hit). The storage is also provided under its class, for CallerRateLimiter (the fast route).
+ * hit). The storage is also provided under its class, for CallerRateLimiter (GET /token).
  * CallerRateLimiter and CallerThrottlerGuard need CallerAuthenticator, so AppModule provides them.
  */
 @Module({})

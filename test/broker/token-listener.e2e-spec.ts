@@ -1,0 +1,100 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
+import { loadBrokerConfig } from '../../apps/broker/src/config/load-broker-config';
+import { createBrokerApp } from '../../apps/broker/src/create-broker-app';
+import { brokerEnv, writeCallersFile } from '../support/broker';
+import { recordEnvSecrets } from '../support/leak-ledger';
+
+/** Set per connection or per answer, not by the route. */
+const TRANSPORT_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length']);
+
+const routeHeaders = (headers: IncomingHttpHeaders | Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => !TRANSPORT_HEADERS.has(name)));
+
+/** expires_in may tick between two answers; everything else must match. */
+const comparable = (text: string) => {
+  const body = JSON.parse(text) as Record<string, unknown>;
+  return typeof body.expires_in === 'number' ? { ...body, expires_in: 'a number' } : body;
+};
+
+// GET /token over the network is answered by the request listener in front of Fastify
+// (token-request-listener.ts); HEAD, injected requests and a closing server get the Fastify
+// route. Both must be the same route: one TokenServing, the same headers and bodies.
+describe('GET /token: the request listener in front of Fastify', () => {
+  let emulator: StartedEmulator;
+  let app: NestFastifyApplication;
+  let url: string;
+  let keys: Record<string, string>;
+  /** Requests Fastify itself saw (an onRequest hook of the test's own). */
+  let fastifyRequests = 0;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ tokenTtlSeconds: 3600, clients: 'app:secret' });
+    const callers = writeCallersFile([
+      { name: 'reader', roles: ['token:read'], profiles: ['*'] },
+      { name: 'dashboard', roles: ['token:info'], profiles: ['*'] },
+    ]);
+    keys = callers.keys;
+    const env = { ...brokerEnv({ emulator, callers }), PORT: '0', HOST: '127.0.0.1' };
+    recordEnvSecrets(env);
+    app = await createBrokerApp(loadBrokerConfig(env), { logger: false });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRequest', (_request, _reply, done) => {
+        fastifyRequests++;
+        done();
+      });
+    await app.listen(0, '127.0.0.1');
+    const address = app.getHttpServer().address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await emulator?.close();
+  });
+
+  it('answers GET /token without Fastify, and hands every other request to it', async () => {
+    const reader = `Bearer ${keys.reader}`;
+    const before = fastifyRequests;
+    await request(url).get('/token').set('Authorization', reader).expect(200);
+    await request(url).get('/token?min_ttl=60').set('Authorization', reader).expect(200);
+    await request(url).get('/token').expect(401);
+    expect(fastifyRequests).toBe(before);
+
+    await request(url).head('/token').set('Authorization', reader).expect(200);
+    await request(url).post('/token').set('Authorization', reader).expect(404);
+    await request(url).get('/token/').set('Authorization', reader).expect(404);
+    await request(url).get('/token/info').set('Authorization', `Bearer ${keys.dashboard}`).expect(200);
+    expect(fastifyRequests).toBe(before + 4);
+  });
+
+  it.each([
+    ['a token', '/token', 'reader'],
+    ['a token with min_ttl', '/token?min_ttl=30', 'reader'],
+    ['an unknown query parameter', '/token?scope=admin', 'reader'],
+    ['a repeated parameter', '/token?min_ttl=1&min_ttl=2', 'reader'],
+    ['an out-of-range min_ttl', '/token?min_ttl=99999', 'reader'],
+    ['an unknown profile', '/token?profile=nope', 'reader'],
+    ['no key', '/token', undefined],
+    ['a caller without token:read', '/token', 'dashboard'],
+  ])('gives the Fastify route the same answer for %s', async (_case, path, caller) => {
+    const headers = caller ? { authorization: `Bearer ${keys[caller]}` } : {};
+    const network = await request(url).get(path).set(headers);
+    const injected = await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: path, headers });
+    expect(injected.statusCode).toBe(network.status);
+    expect(routeHeaders(injected.headers)).toEqual(routeHeaders(network.headers));
+    expect(comparable(injected.body)).toEqual(comparable(network.text));
+    expect(Number(network.headers['content-length'])).toBe(Buffer.byteLength(network.text));
+  });
+
+  it('answers HEAD /token (Fastify) with the headers of GET and no body', async () => {
+    const authorization = `Bearer ${keys.reader}`;
+    const head = await request(url).head('/token').set({ authorization }).expect(200);
+    const get = await request(url).get('/token').set({ authorization }).expect(200);
+    expect(head.text ?? '').toBe('');
+    expect(routeHeaders(head.headers)).toEqual(routeHeaders(get.headers));
+  });
+});
