@@ -202,4 +202,47 @@ describe('config reload (SIGHUP and file changes) under load', () => {
     expect(output).toMatch(/callers\[1\]: roles/);
     for (const value of [leaked, THIRD_SECRET, OLD_SECRET, NEW_SECRET]) expect(output).not.toContain(value);
   }, 60_000);
+
+  it('(e) a reload with new client secrets lifts the hold that invalid_client put on refreshes', async () => {
+    const admin = emulatorAdmin(emulator.url);
+    interface Info {
+      expires_in: number;
+      last_refresh: { outcome: string; error: string | null } | null;
+      next_attempt_not_before: string | null;
+    }
+    const info = async () => (await (await get('/token/info', keys.a1.key)).json()) as Info;
+    const force = () => get(`/token?min_ttl=${TTL_SECONDS - 1}`, keys.a1.key);
+    // Valid files again, with the secret the broker runs on: nothing to apply.
+    replaceFile(file('secret'), `${NEW_SECRET}\n`);
+    replaceFile(file('callers.json'), JSON.stringify([callerA, keys.b.entry, keys.c.entry]));
+    // Proof no longer takes that secret: the next refresh gets invalid_client and a 5-minute hold.
+    await admin.setSecrets(APP, [THIRD_SECRET]);
+    await waitUntil(
+      'the token to be old enough to force a refresh',
+      async () => (await info()).expires_in <= TTL_SECONDS - 5,
+    );
+    expect((await force()).status).toBe(503);
+    const held = await info();
+    expect(held.last_refresh).toMatchObject({ outcome: 'permanent_failure', error: 'invalid_client' });
+    expect(Date.parse(held.next_attempt_not_before ?? '')).toBeGreaterThan(Date.now() + 60_000);
+
+    const applied = await reloads('applied');
+    const fixedAt = Date.now();
+    replaceFile(file('secret'), `${THIRD_SECRET}\n`);
+    await waitUntil('the new secret applied', async () => (await reloads('applied')) > applied, 10_000, 20);
+    let token: { access_token?: string } = {};
+    await waitUntil(
+      'a refreshed token',
+      async () => {
+        const response = await force();
+        token = (await response.json()) as { access_token?: string };
+        return response.status === 200;
+      },
+      10_000,
+    );
+    const [lookup] = await admin.lookup([token.access_token as string]);
+    expect(lookup.issuedAtMs).toBeGreaterThanOrEqual(fixedAt);
+    expect((await info()).last_refresh).toMatchObject({ outcome: 'refreshed', error: null });
+    expect(broker.process.output()).toMatch(/client secrets reloaded, the hold after invalid_client is lifted/);
+  }, 60_000);
 });

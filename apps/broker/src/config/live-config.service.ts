@@ -10,6 +10,7 @@ import type { BrokerConfig, ProfileConfig } from './broker-config';
 export class LiveConfig {
   private config: BrokerConfig;
   private secrets: ReadonlyMap<string, readonly string[]>;
+  private readonly secretListeners: ((profile: string) => void)[] = [];
 
   constructor(boot: BrokerConfig) {
     this.config = boot;
@@ -25,10 +26,20 @@ export class LiveConfig {
     return this.secrets.get(profile.name) ?? profile.clientSecrets;
   }
 
+  /** Called with a profile's name after a reload changed its client secrets. */
+  onSecretsChanged(listener: (profile: string) => void): void {
+    this.secretListeners.push(listener);
+  }
+
   /** Only ConfigReloader calls this, with a validated config whose profile set is unchanged. */
   replace(next: BrokerConfig): void {
+    const before = this.secrets;
     this.secrets = secretsByProfile(next);
     this.config = next;
+    for (const [profile, secrets] of this.secrets) {
+      if (JSON.stringify(before.get(profile)) === JSON.stringify(secrets)) continue;
+      for (const listener of this.secretListeners) listener(profile);
+    }
   }
 }
 

@@ -1,9 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { BrokerConfig, ProfileConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
+import { LiveConfig } from '../config/live-config.service';
 import { HeldLock, withLock } from '../lock/with-lock';
 import { BrokerMetrics } from '../metrics/broker-metrics';
-import { RefreshStatus, TokenStore } from '../store/token-store';
+import { LockLease, RefreshStatus, TokenStore } from '../store/token-store';
 import { LocklessRefresher } from './lockless-refresher.service';
 import type { UpstreamToken } from './proof-token.client';
 import { TokenFetcher } from './token-fetcher.service';
@@ -29,8 +30,10 @@ export type NeedsRefresh = (stored: TokenRecord | undefined, now: number) => boo
 
 /** Replaces a profile's token under the fenced lock: at most one replica talks to Proof at a time. */
 @Injectable()
-export class TokenRefresher {
+export class TokenRefresher implements OnModuleInit {
   private readonly logger = new Logger(TokenRefresher.name);
+  /** Locks this replica keeps after a permanent failure (the shared hold), by profile. */
+  private readonly holds = new Map<string, LockLease>();
 
   constructor(
     @InjectBrokerConfig() private readonly config: BrokerConfig,
@@ -39,7 +42,32 @@ export class TokenRefresher {
     private readonly fetcher: TokenFetcher,
     private readonly lockless: LocklessRefresher,
     private readonly metrics: BrokerMetrics,
+    private readonly live: LiveConfig,
   ) {}
+
+  onModuleInit(): void {
+    this.live.onSecretsChanged((profile) => void this.liftHold(profile));
+  }
+
+  /**
+   * New client secrets for a profile this replica holds after a permanent failure (say
+   * invalid_client): the hold was for an operator to fix the credentials, and a reload just
+   * did, so the lock is released and the status's next attempt cleared. The next scheduled,
+   * forced or cold-path refresh then tries the new secrets at once. Only the replica that
+   * got the failure holds the lock; every replica reloads the same files.
+   */
+  private async liftHold(profile: string): Promise<void> {
+    const lease = this.holds.get(profile);
+    if (!lease) return;
+    this.holds.delete(profile);
+    // Compare-and-delete: a hold that already ended (or a lock that moved on) is left alone.
+    if (!(await this.store.releaseLock(lease).catch(() => false))) return;
+    const status = await this.store.readStatus(profile).catch(() => undefined);
+    if (status) await this.store.writeStatus(profile, { ...status, nextAttemptAt: undefined }).catch(() => undefined);
+    this.logger.log(
+      `profile ${profile}: client secrets reloaded, the hold after ${status?.lastError ?? 'a permanent failure'} is lifted`,
+    );
+  }
 
   async refresh(profile: ProfileConfig, needsRefresh: NeedsRefresh): Promise<RefreshResult> {
     const { lockTtlMs } = this.config.refresh;
@@ -103,6 +131,7 @@ export class TokenRefresher {
       return 'stale_write';
     }
     this.cache.offer(record);
+    this.holds.delete(profile.name);
     await this.store.publish({ profile: profile.name, fence: record.fence, kind: 'written' }).catch(() => undefined);
     const outcome = reused ? 'reused' : 'refreshed';
     this.metrics.refreshes.inc({ profile: profile.name, outcome });
@@ -194,6 +223,8 @@ export class TokenRefresher {
       failure.kind === 'permanent' ? permanentFailureHoldMs : retryPromptly ? backoffBaseMs / 2 : backoffMs;
     // Keeping the lock for the backoff makes it shared: no replica retries before it ends.
     lock.holdFor(delayMs);
+    if (failure.kind === 'permanent') this.holds.set(profile.name, lock);
+    else this.holds.delete(profile.name);
     const outcome = failure.kind === 'permanent' ? 'permanent_failure' : 'transient_failure';
     this.metrics.refreshes.inc({ profile: profile.name, outcome });
     await this.writeStatus(profile.name, {
