@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import { auditOf, type RequestAudit } from './request-audit';
 
-/** The root pino logger (LoggingModule): the app log and the access lines. */
+/** The access lines' pino logger (LoggingModule): the app log's destination, without its redaction pass. */
 export const ACCESS_LOGGER = Symbol('ACCESS_LOGGER');
 
 /** Probes and scrapes every second would drown the access log. */

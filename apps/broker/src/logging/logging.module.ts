@@ -22,13 +22,15 @@ const PINO_LEVELS: Record<BrokerConfig['logLevel'], string> = {
 @Module({})
 export class LoggingModule {
   static forRoot(config: BrokerConfig, silent: boolean): DynamicModule {
-    // One root logger for the app log and the access lines.
     // Asynchronous writes: lines written while a write is in flight go out together
     // (one syscall each under load, not one per line); pino flushes them at exit.
+    const destination = pino.destination({ dest: 1, sync: false });
+    const options = { level: silent ? 'silent' : PINO_LEVELS[config.logLevel], base: { replica: config.replicaId } };
+    // The app log: messages and objects from anywhere in the code, so redaction is a second
+    // net behind never logging a secret.
     const root = pino(
       {
-        level: silent ? 'silent' : PINO_LEVELS[config.logLevel],
-        base: { replica: config.replicaId },
+        ...options,
         redact: {
           paths: [
             'req.headers',
@@ -41,19 +43,23 @@ export class LoggingModule {
           censor: '[redacted]',
         },
       },
-      pino.destination({ dest: 1, sync: false }),
+      destination,
     );
+    // The access lines: built field by field from known values (access-log.ts), never from a
+    // header or a body, so they skip the redaction pass (its wildcard paths cost more than the
+    // rest of the line, about 7 of 12 µs, on every GET /token).
+    const access = pino(options, destination);
     return {
       module: LoggingModule,
       global: true,
-      providers: [{ provide: ACCESS_LOGGER, useValue: root }],
+      providers: [{ provide: ACCESS_LOGGER, useValue: access }],
       exports: [ACCESS_LOGGER],
       imports: [
         LoggerModule.forRoot({
           // No Nest middleware at all (and no @fastify/middie, see createBrokerApp): pino-http's
           // per-request child logger, redaction pass and async context cost a fifth of
           // GET /token's CPU. Access lines come from one Fastify onResponse hook instead
-          // (access-log.ts), through this same root logger; nestjs-pino stays the app logger.
+          // (access-log.ts) through the access logger; nestjs-pino stays the app logger.
           forRoutes: [],
           pinoHttp: { logger: root },
         }),
