@@ -102,6 +102,8 @@ export interface BrokerConfig {
   /** After SIGTERM, readiness is red this long before the server stops accepting requests. */
   readonly shutdownDelayMs: number;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
+  /** Access lines (at the `log` level and above): every request, or only answers >= 400. */
+  readonly accessLog: 'all' | 'failures';
   /** Absent: the embedded single-replica store. */
   readonly redis?: RedisTopology;
   /** Keys for tokens at rest in Redis: the first encrypts, all decrypt. Empty on the embedded store. */

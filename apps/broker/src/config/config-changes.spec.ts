@@ -16,6 +16,7 @@ const base = {
   replicaId: 'r',
   shutdownDelayMs: 0,
   logLevel: 'log',
+  accessLog: 'all',
   encryptionKeys: [{ id: 'k1', key: Buffer.alloc(32, 1) }],
   profiles: [profile('prod'), profile('sandbox')],
   callers: [{ name: 'svc', keySha256: ['a'.repeat(64)], roles: ['token:read'], profiles: ['*'] }],

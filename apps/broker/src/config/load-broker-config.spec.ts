@@ -167,6 +167,14 @@ describe('loadBrokerConfig', () => {
     ]);
   });
 
+  it('reads BROKER_ACCESS_LOG: all by default, failures, and nothing else', () => {
+    expect(loadBrokerConfig(minimal).accessLog).toBe('all');
+    expect(loadBrokerConfig({ ...minimal, BROKER_ACCESS_LOG: 'failures' }).accessLog).toBe('failures');
+    expect(problemsOf({ ...minimal, BROKER_ACCESS_LOG: 'none' })).toEqual([
+      expect.stringContaining('BROKER_ACCESS_LOG'),
+    ]);
+  });
+
   it('reads trusted proxies for X-Forwarded-For, and refuses what is not an address, CIDR or range name', () => {
     expect(loadBrokerConfig({ ...minimal }).trustedProxies).toEqual([]);
     const config = loadBrokerConfig({ ...minimal, BROKER_TRUSTED_PROXIES: 'loopback,10.0.0.0/8,fd00::1' });

@@ -92,6 +92,7 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
     host: env.HOST,
     replicaId: env.BROKER_REPLICA_ID ?? `${hostname()}-${process.pid}`,
     logLevel: env.LOG_LEVEL,
+    accessLog: env.BROKER_ACCESS_LOG,
     shutdownDelayMs: env.BROKER_SHUTDOWN_DELAY_MS,
     redis,
     encryptionKeys,

@@ -1,9 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
+import type { BrokerConfig } from '../config/broker-config';
 import { auditOf, type RequestAudit } from './request-audit';
-
-/** The access lines' pino logger (LoggingModule): the app log's destination, without its redaction pass. */
-export const ACCESS_LOGGER = Symbol('ACCESS_LOGGER');
 
 /** Probes and scrapes every second would drown the access log. */
 const UNLOGGED = /^\/(health|metrics)(\/|\?|$)/;
@@ -20,45 +18,57 @@ export interface AccessEntry {
   readonly audit: RequestAudit;
 }
 
-/** Whether an answer with this status gets an access line at the logger's level. */
-export function accessLogged(logger: Logger, statusCode: number): boolean {
-  return logger.isLevelEnabled(statusCode >= 500 ? 'warn' : 'info');
-}
-
 /**
- * Writes one access line (the audit trail for GET /token). Fields: req {id, method, path,
- * remoteAddress}, res {statusCode}, responseTime (ms), and what the route recorded (caller,
- * profile, fence, fingerprint). Never a header, a query string or a token.
+ * The access lines (the audit trail for GET /token), on their own pino logger (LoggingModule:
+ * the app log's destination, without its redaction pass). `failures` (BROKER_ACCESS_LOG)
+ * keeps only answers >= 400. Fields: req {id, method, path, remoteAddress}, res {statusCode},
+ * responseTime (ms), and what the route recorded (caller, profile, fence, fingerprint). Never a
+ * header, a query string or a token.
  */
-export function writeAccessLine(logger: Logger, entry: AccessEntry): void {
-  if (!accessLogged(logger, entry.statusCode) || UNLOGGED.test(entry.url)) return;
-  const level = entry.statusCode >= 500 ? 'warn' : 'info';
-  const query = entry.url.indexOf('?');
-  const req = {
-    id: entry.id,
-    method: entry.method,
-    path: query < 0 ? entry.url : entry.url.slice(0, query),
-    remoteAddress: entry.remoteAddress,
-  };
-  logger[level](
-    { req, res: { statusCode: entry.statusCode }, responseTime: entry.responseTimeMs, ...entry.audit },
-    'request completed',
-  );
+export class AccessLog {
+  private readonly minStatus: number;
+
+  constructor(
+    private readonly logger: Logger,
+    mode: BrokerConfig['accessLog'],
+  ) {
+    this.minStatus = mode === 'failures' ? 400 : 0;
+  }
+
+  /** Whether an answer with this status gets a line: callers skip building the entry otherwise. */
+  enabled(statusCode: number): boolean {
+    return statusCode >= this.minStatus && this.logger.isLevelEnabled(statusCode >= 500 ? 'warn' : 'info');
+  }
+
+  write(entry: AccessEntry): void {
+    if (!this.enabled(entry.statusCode) || UNLOGGED.test(entry.url)) return;
+    const query = entry.url.indexOf('?');
+    const req = {
+      id: entry.id,
+      method: entry.method,
+      path: query < 0 ? entry.url : entry.url.slice(0, query),
+      remoteAddress: entry.remoteAddress,
+    };
+    this.logger[entry.statusCode >= 500 ? 'warn' : 'info'](
+      { req, res: { statusCode: entry.statusCode }, responseTime: entry.responseTimeMs, ...entry.audit },
+      'request completed',
+    );
+  }
 }
 
 /**
  * The access lines of requests Fastify answers, from one `onResponse` hook rather than
  * pino-http as Nest middleware (@fastify/middie, pino-http's per-request child logger and its
  * async context cost about a fifth of GET /token's CPU). GET /token over the network is
- * logged by its request listener (token-request-listener.ts) with the same function.
+ * logged by its request listener (token-request-listener.ts) through the same AccessLog.
  */
 export function registerAccessLog(app: NestFastifyApplication): void {
-  const logger = app.get<symbol, Logger>(ACCESS_LOGGER);
+  const log = app.get(AccessLog);
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onResponse', (request, reply, done) => {
-      writeAccessLine(logger, {
+      log.write({
         id: request.id,
         method: request.method,
         url: request.url,

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
-import { ACCESS_LOGGER } from './access-log';
+import { AccessLog } from './access-log';
 import type { BrokerConfig } from '../config/broker-config';
 
 const PINO_LEVELS: Record<BrokerConfig['logLevel'], string> = {
@@ -52,8 +52,8 @@ export class LoggingModule {
     return {
       module: LoggingModule,
       global: true,
-      providers: [{ provide: ACCESS_LOGGER, useValue: access }],
-      exports: [ACCESS_LOGGER],
+      providers: [{ provide: AccessLog, useValue: new AccessLog(access, config.accessLog) }],
+      exports: [AccessLog],
       imports: [
         LoggerModule.forRoot({
           // No Nest middleware at all (and no @fastify/middie, see createBrokerApp): pino-http's

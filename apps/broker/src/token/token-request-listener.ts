@@ -3,8 +3,7 @@ import { parse as parseQuery } from 'node:querystring';
 import { performance } from 'node:perf_hooks';
 import proxyAddr from '@fastify/proxy-addr';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { Logger } from 'pino';
-import { ACCESS_LOGGER, accessLogged, writeAccessLine } from '../logging/access-log';
+import { AccessLog } from '../logging/access-log';
 import type { RequestAudit } from '../logging/request-audit';
 import { requestIdOf } from '../logging/request-id';
 import { TOKEN_HEADERS, TokenServing, type TokenAnswer } from './token-serving';
@@ -33,12 +32,12 @@ function headerList(answer: TokenAnswer): string[] {
  * What Fastify would have given this route is done here the same way: the client address
  * through the same trusted proxies (@fastify/proxy-addr, Fastify's own), the request id
  * (requestIdOf, Fastify's genReqId), helmet's headers (TOKEN_HEADERS), the access line
- * (writeAccessLine, as the onResponse hook). Unparseable requests, over-long headers and
+ * (AccessLog, as the onResponse hook). Unparseable requests, over-long headers and
  * timeouts are the HTTP server's, so they are handled as for every route.
  */
 export function tokenRequestListener(app: NestFastifyApplication, trustedProxies: readonly string[]): RequestShortcut {
   const serving = app.get(TokenServing);
-  const logger = app.get<symbol, Logger>(ACCESS_LOGGER);
+  const log = app.get(AccessLog);
   const trust = trustedProxies.length > 0 ? proxyAddr.compile([...trustedProxies]) : undefined;
   let closing = false;
   app
@@ -67,8 +66,8 @@ export function tokenRequestListener(app: NestFastifyApplication, trustedProxies
     }
     response.writeHead(answer.status, headers);
     response.end(answer.body);
-    if (!accessLogged(logger, answer.status)) return;
-    writeAccessLine(logger, {
+    if (!log.enabled(answer.status)) return;
+    log.write({
       id: requestIdOf(request),
       method: request.method,
       url: request.url ?? '',
