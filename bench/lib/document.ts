@@ -71,6 +71,9 @@ non-2xx answers, connection errors and timeouts; server CPU is user + system tim
    broker sends, copied from a broker answer: security headers, \`cache-control\`, \`pragma\`,
    content type; no logic): ${cfg.warmupSeconds} s of warm-up each, then ${cfg.rounds}
    rounds of ${cfg.seconds} s in alternating order (A B C, C B A, ...); medians of the rounds.
+   A second replica on the same Redis runs at production's default \`LOG_LEVEL=log\`, which
+   writes an access line per request (to /dev/null here), in the same rounds: the cost of the
+   audit trail. The targets are judged on the first (\`LOG_LEVEL=warn\`: no line for a 2xx).
 2. **vs a naive broker** (\`bench/naive-broker.ts\`: the same caller-key check, then one Redis
    \`HGET\` of the token record per request, the same headers), in the same rounds.
 3. **1, 3, 5 replicas behind HAProxy** on a flushed Redis, ${cfg.shortTtl} s tokens (a refresh every

@@ -37,9 +37,16 @@ export interface Proc {
 }
 
 /** Spawns `command` with only PATH and `env`, and keeps the tail of its output for error messages. */
-export function start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+export function start(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  /** `ignore`: stdout goes to /dev/null (a server logging every request), stderr is still kept. */
+  stdout: 'pipe' | 'ignore' = 'pipe',
+): Proc {
   const startedAt = performance.now();
-  const child = spawn(command, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', stdout, 'pipe'] });
   running.add(child);
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8_000));

@@ -121,6 +121,11 @@ export interface BrokerOptions {
   readonly callersPath: string;
   /** Node flags, e.g. `--cpu-prof`. */
   readonly nodeArgs?: string[];
+  /**
+   * `log`: production's default level, an access line per request, written to /dev/null (read
+   * by the bench, they would load the process that runs the load generator). Default `warn`.
+   */
+  readonly logLevel?: 'warn' | 'log';
 }
 
 export interface Broker {
@@ -144,13 +149,14 @@ export async function startBroker(name: string, options: BrokerOptions): Promise
       PORT: String(port),
       HOST: '127.0.0.1',
       BROKER_REPLICA_ID: name,
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: options.logLevel ?? 'warn',
       REDIS_URL: options.redisUrl,
       PROOF_BASE_URL: options.emulatorUrl,
       PROOF_CLIENT_ID: CLIENT.id,
       PROOF_CLIENT_SECRET: CLIENT.secret,
       BROKER_CALLERS_FILE: options.callersPath,
     },
+    options.logLevel === 'log' ? 'ignore' : 'pipe',
   );
   const url = `http://127.0.0.1:${port}`;
   await waitFor200(proc, `${url}/health/ready`);

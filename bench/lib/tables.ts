@@ -21,7 +21,7 @@ function table(header: string[], rows: Cell[][]): string {
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-function singleTables({ broker, bare, naive }: SingleResult): string[] {
+function singleTables({ broker, logged, bare, naive }: SingleResult): string[] {
   const row = (label: string, r: SingleResult['broker']): Cell[] => [
     label,
     n0(r.rps),
@@ -37,6 +37,7 @@ function singleTables({ broker, bare, naive }: SingleResult): string[] {
       [...header, 'server CPU µs/req (naive: + Redis)', 'req/s per round'],
       [
         row('broker `GET /token`', broker),
+        row('the same, `LOG_LEVEL=log`: an access line per request', logged),
         row('bare Fastify, same body and headers', bare),
         row('naive broker (Redis HGET per request)', naive),
       ],
@@ -45,6 +46,12 @@ function singleTables({ broker, bare, naive }: SingleResult): string[] {
       ['comparison', 'req/s ratio', 'p99 ratio', 'CPU per request ratio'],
       [
         ['broker / bare Fastify', n2(broker.rps / bare.rps), n2(broker.p99 / bare.p99), n2(broker.cpuUs / bare.cpuUs)],
+        [
+          'broker with access lines / bare Fastify',
+          n2(logged.rps / bare.rps),
+          n2(logged.p99 / bare.p99),
+          n2(logged.cpuUs / bare.cpuUs),
+        ],
         [
           'broker / naive broker',
           n2(broker.rps / naive.rps),
@@ -130,8 +137,8 @@ function memoryTable({ startup, single, replicas }: Results): string {
 }
 
 function targetsTable({ startup, single, replicas }: Results): string {
-  const { broker, bare, naive } = single;
-  const errors = [broker, bare, naive, ...replicas].reduce((sum, r) => sum + r.errors, 0);
+  const { broker, logged, bare, naive } = single;
+  const errors = [broker, logged, bare, naive, ...replicas].reduce((sum, r) => sum + r.errors, 0);
   const onePerWindow = replicas.every(
     (r) => r.windows > 0 && r.maxPerWindow === 1 && r.tokensIssued === r.tokenRequests,
   );

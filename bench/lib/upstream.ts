@@ -1,25 +1,36 @@
 // What the brokers asked of Proof: the emulator's token request counter, polled during a run.
 import type { BenchEmulator } from './services';
 
-/** Polls GET /_emulator/stats every `intervalMs`; `stop()` gives the time (performance.now()) of each new token request. */
-export function watchUpstream(emulator: BenchEmulator, intervalMs = 50): { stop(): Promise<number[]> } {
+/**
+ * Polls GET /_emulator/stats every `intervalMs`, counting from `from` (the emulator's
+ * tokenRequests when the run began); `stop(until)` gives the time (performance.now()) of each
+ * token request from `from` to `until` (its tokenRequests when the run ended), so the events
+ * are exactly the requests the run's stats delta counts.
+ */
+export function watchUpstream(
+  emulator: BenchEmulator,
+  from: number,
+  intervalMs = 50,
+): { stop(until: number): Promise<number[]> } {
   const events: number[] = [];
   let running = true;
+  let last = from;
+  const record = (count: number) => {
+    const now = performance.now();
+    for (; last < count; last++) events.push(now);
+  };
   const loop = (async () => {
-    let last: number | undefined;
     while (running) {
-      const { tokenRequests } = await emulator.stats();
-      const now = performance.now();
-      for (let i = last ?? tokenRequests; i < tokenRequests; i++) events.push(now);
-      last = tokenRequests;
+      record((await emulator.stats()).tokenRequests);
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }
   })();
   return {
-    async stop() {
+    async stop(until) {
       running = false;
       await loop;
-      return events;
+      record(until);
+      return events.slice(0, until - from);
     },
   };
 }

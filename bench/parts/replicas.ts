@@ -51,11 +51,11 @@ export async function runReplicas(
     const load = { connections: cfg.connections, headers, pids: procs.map((p) => p.pid) };
     await measure(`${lb.url}/token`, { ...load, seconds: cfg.warmupSeconds });
 
-    const watcher = watchUpstream(emulator);
     const before = await emulator.stats();
+    const watcher = watchUpstream(emulator, before.tokenRequests);
     const run = await measure(`${lb.url}/token`, { ...load, seconds: cfg.clusterSeconds });
     const after = await emulator.stats();
-    const events = (await watcher.stop()).map((t) => t - run.startedAt);
+    const events = (await watcher.stop(after.tokenRequests)).map((t) => t - run.startedAt);
     const windows = perWindow(events, cfg.windowMs);
     return {
       replicas: count,

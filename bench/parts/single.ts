@@ -11,6 +11,8 @@ const PER_RESPONSE_HEADERS = new Set(['date', 'connection', 'keep-alive', 'trans
 
 export interface SingleResult {
   readonly broker: Compared;
+  /** The same broker at production's default LOG_LEVEL=log: an access line per request. */
+  readonly logged: Compared;
   readonly bare: Compared;
   readonly naive: Compared;
   readonly readyMs: number;
@@ -34,6 +36,8 @@ export async function runSingle(
   const options = { redisUrl: redis.url, emulatorUrl: emulator.url, callersPath: callers.path };
   const broker = await startBroker('single', { ...options, nodeArgs: cfg.brokerNodeArgs });
   const started: Proc[] = [broker.proc];
+  const logged = await startBroker('logged', { ...options, logLevel: 'log' });
+  started.push(logged.proc);
   try {
     await sleep(1_000);
     const rssIdle = rssMb(broker.proc.pid);
@@ -67,14 +71,23 @@ export async function runSingle(
     const results = await compare(
       [
         { name: 'broker', url: `${broker.url}/token`, headers, pids: [broker.proc.pid] },
+        { name: 'logged', url: `${logged.url}/token`, headers, pids: [logged.proc.pid] },
         { name: 'bare', url: `${bare.url}/token`, headers, pids: [bare.proc.pid] },
         // The naive broker's cost includes the Redis server's.
         { name: 'naive', url: `${naive.url}/token`, headers, pids: [naive.proc.pid, redis.proc.pid] },
       ],
       { connections: cfg.connections, seconds: cfg.seconds, rounds: cfg.rounds, warmupSeconds: cfg.warmupSeconds },
     );
-    const { broker: b, bare: f, naive: n } = results;
-    return { broker: b, bare: f, naive: n, readyMs: broker.readyMs, rssIdle, rssLoaded: rssMb(broker.proc.pid) };
+    const { broker: b, logged: l, bare: f, naive: n } = results;
+    return {
+      broker: b,
+      logged: l,
+      bare: f,
+      naive: n,
+      readyMs: broker.readyMs,
+      rssIdle,
+      rssLoaded: rssMb(broker.proc.pid),
+    };
   } finally {
     await Promise.all(started.map((p) => p.stop()));
   }
