@@ -146,6 +146,11 @@ function targetsTable({ startup, single, replicas }: Results): string {
   const rows: [string, string, boolean][] = [
     ['`GET /token` req/s ≥ 0.8 × bare Fastify', `${n2(broker.rps / bare.rps)} ×`, broker.rps >= 0.8 * bare.rps],
     ['`GET /token` p99 ≤ 2 × bare Fastify', `${n2(broker.p99 / bare.p99)} ×`, broker.p99 <= 2 * bare.p99],
+    [
+      'the same req/s target with an access line per request (`LOG_LEVEL=log`, the default)',
+      `${n2(logged.rps / bare.rps)} ×`,
+      logged.rps >= 0.8 * bare.rps,
+    ],
     ['zero errors, every run', String(errors), errors === 0],
     [
       'one upstream token request per refresh window at 1, 3, 5 replicas',

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
 import { loadBrokerConfig } from '../../apps/broker/src/config/load-broker-config';
 import { createBrokerApp } from '../../apps/broker/src/create-broker-app';
+import { TokenServing } from '../../apps/broker/src/token/token-serving';
 import { brokerEnv, writeCallersFile } from '../support/broker';
 import { recordEnvSecrets } from '../support/leak-ledger';
 
@@ -88,6 +89,22 @@ describe('GET /token: the request listener in front of Fastify', () => {
     expect(routeHeaders(injected.headers)).toEqual(routeHeaders(network.headers));
     expect(comparable(injected.body)).toEqual(comparable(network.text));
     expect(Number(network.headers['content-length'])).toBe(Buffer.byteLength(network.text));
+  });
+
+  it('answers 500 internal_error, never a crash, when serving throws, and serves again after', async () => {
+    const authorization = `Bearer ${keys.reader}`;
+    const serve = jest.spyOn(app.get(TokenServing), 'serve');
+    serve.mockImplementationOnce(() => {
+      throw new Error('boom with token-like detail');
+    });
+    serve.mockImplementationOnce(() => Promise.reject(new Error('async boom')));
+    for (let i = 0; i < 2; i++) {
+      const failed = await request(url).get('/token').set({ authorization }).expect(500);
+      expect(failed.body).toEqual({ error: 'internal_error', message: 'Internal error' });
+      expect(failed.headers['x-content-type-options']).toBe('nosniff');
+    }
+    serve.mockRestore();
+    await request(url).get('/token').set({ authorization }).expect(200);
   });
 
   it('answers HEAD /token (Fastify) with the headers of GET and no body', async () => {

@@ -24,4 +24,12 @@ describe('BrokerMetrics: tokens served', () => {
       'broker_tokens_served_total{profile="other",caller="svc-b"} 1',
     ]);
   });
+
+  it('hands out one tally per label pair, so reloads (new caller objects) do not add tallies', async () => {
+    const metrics = new BrokerMetrics({ profiles: [] } as unknown as BrokerConfig);
+    expect(metrics.servedTally('default', 'svc')).toBe(metrics.servedTally('default', 'svc'));
+    metrics.servedTally('default', 'svc').count += 2;
+    metrics.servedTally('default', 'svc').count += 1;
+    expect(await served(metrics)).toEqual(['broker_tokens_served_total{profile="default",caller="svc"} 3']);
+  });
 });

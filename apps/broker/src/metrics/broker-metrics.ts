@@ -88,8 +88,9 @@ export class BrokerMetrics {
    * throughput notices. Keep the tally (one per caller and profile) rather than asking again.
    */
   servedTally(profile: string, caller: string): { count: number } {
-    const tally: ServedTally = { labels: { profile, caller }, count: 0, reported: 0 };
-    this.servedTallies.push(tally);
+    // One per label pair: a reload rebuilds the callers, and asks again.
+    let tally = this.servedTallies.find((t) => t.labels.profile === profile && t.labels.caller === caller);
+    if (!tally) this.servedTallies.push((tally = { labels: { profile, caller }, count: 0, reported: 0 }));
     return tally;
   }
 

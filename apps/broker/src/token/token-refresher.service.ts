@@ -34,6 +34,8 @@ export class TokenRefresher implements OnModuleInit {
   private readonly logger = new Logger(TokenRefresher.name);
   /** Locks this replica keeps after a permanent failure (the shared hold), by profile. */
   private readonly holds = new Map<string, LockLease>();
+  /** How many reloads changed each profile's client secrets (a request in flight knows its own). */
+  private readonly secretChanges = new Map<string, number>();
 
   constructor(
     @InjectBrokerConfig() private readonly config: BrokerConfig,
@@ -46,7 +48,10 @@ export class TokenRefresher implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.live.onSecretsChanged((profile) => void this.liftHold(profile));
+    this.live.onSecretsChanged((profile) => {
+      this.secretChanges.set(profile, this.secretsVersion(profile) + 1);
+      void this.liftHold(profile);
+    });
   }
 
   /**
@@ -54,14 +59,18 @@ export class TokenRefresher implements OnModuleInit {
    * invalid_client): the hold was for an operator to fix the credentials, and a reload just
    * did, so the lock is released and the status's next attempt cleared. The next scheduled,
    * forced or cold-path refresh then tries the new secrets at once. Only the replica that
-   * got the failure holds the lock; every replica reloads the same files.
+   * got the failure holds the lock; every replica reloads the same files. A failure whose
+   * request was sent before the reload is not held at all (recordFailure).
    */
   private async liftHold(profile: string): Promise<void> {
     const lease = this.holds.get(profile);
     if (!lease) return;
-    this.holds.delete(profile);
     // Compare-and-delete: a hold that already ended (or a lock that moved on) is left alone.
-    if (!(await this.store.releaseLock(lease).catch(() => false))) return;
+    // Redis unreachable: the entry stays, for the next reload.
+    const released = await this.store.releaseLock(lease).catch(() => undefined);
+    if (released === undefined) return;
+    if (this.holds.get(profile) === lease) this.holds.delete(profile);
+    if (!released) return;
     const status = await this.store.readStatus(profile).catch(() => undefined);
     if (status) await this.store.writeStatus(profile, { ...status, nextAttemptAt: undefined }).catch(() => undefined);
     this.logger.log(
@@ -107,15 +116,21 @@ export class TokenRefresher implements OnModuleInit {
     const handingOver = await this.startHandOver(profile, lock, stored, inherited);
     if (handingOver === 'lost') return 'busy';
     let upstream: UpstreamToken;
+    const secrets = this.secretsVersion(profile.name);
     try {
       upstream = await this.fetcher.fetch(profile);
+      // expires_in 0 is Proof's answer for a reused token's last second; for a new token it
+      // is unusable, and handled like an unreadable answer (a backoff, not a tight loop).
+      const held = (stored ?? this.cache.get(profile.name))?.accessToken;
+      if (upstream.expiresInSeconds === 0 && upstream.accessToken !== held)
+        throw new UpstreamTokenError('transient', 'invalid_response', 200);
     } catch (error) {
-      if (!handingOver) return this.recordFailure(profile, lock, error, false);
+      if (!handingOver) return this.recordFailure(profile, lock, error, false, secrets);
       // Proof may have issued a token, revoking the old one: it stays unserved, and the
       // next attempt (any replica's) comes at once instead of after a backoff.
-      if (inherited || mayHaveIssued(error)) return this.recordFailure(profile, lock, error, true);
+      if (inherited || mayHaveIssued(error)) return this.recordFailure(profile, lock, error, true, secrets);
       await this.endHandOver(profile, lock);
-      return this.recordFailure(profile, lock, error, false);
+      return this.recordFailure(profile, lock, error, false, secrets);
     }
     // Under Doorkeeper's reuse_access_token the same token comes back: not a new token.
     const reused = upstream.accessToken === (stored ?? this.cache.get(profile.name))?.accessToken;
@@ -202,11 +217,17 @@ export class TokenRefresher implements OnModuleInit {
     await this.store.publish({ profile: profile.name, fence: lock.fence, kind: 'handover_end' }).catch(() => undefined);
   }
 
+  private secretsVersion(profile: string): number {
+    return this.secretChanges.get(profile) ?? 0;
+  }
+
+  /** `secrets`: secretsVersion() when the request was sent; a reload since then means new secrets to try. */
   private async recordFailure(
     profile: ProfileConfig,
     lock: HeldLock,
     error: unknown,
     retryPromptly: boolean,
+    secrets: number,
   ): Promise<RefreshResult> {
     const failure =
       error instanceof UpstreamTokenError
@@ -219,11 +240,16 @@ export class TokenRefresher implements OnModuleInit {
       backoffBaseMs / 2,
       backoffDelayMs(failures - 1, backoffBaseMs, backoffMaxMs, Math.random, failure.retryAfterMs),
     );
-    const delayMs =
-      failure.kind === 'permanent' ? permanentFailureHoldMs : retryPromptly ? backoffBaseMs / 2 : backoffMs;
+    // A permanent failure with secrets a reload has already replaced says nothing of the new ones.
+    const hold = failure.kind === 'permanent' && secrets === this.secretsVersion(profile.name);
+    const delayMs = hold
+      ? permanentFailureHoldMs
+      : retryPromptly || failure.kind === 'permanent'
+        ? backoffBaseMs / 2
+        : backoffMs;
     // Keeping the lock for the backoff makes it shared: no replica retries before it ends.
     lock.holdFor(delayMs);
-    if (failure.kind === 'permanent') this.holds.set(profile.name, lock);
+    if (hold) this.holds.set(profile.name, lock);
     else this.holds.delete(profile.name);
     const outcome = failure.kind === 'permanent' ? 'permanent_failure' : 'transient_failure';
     this.metrics.refreshes.inc({ profile: profile.name, outcome });

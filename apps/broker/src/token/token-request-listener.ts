@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { performance } from 'node:perf_hooks';
 import proxyAddr from '@fastify/proxy-addr';
+import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AccessLog } from '../logging/access-log';
 import type { RequestAudit } from '../logging/request-audit';
@@ -12,6 +13,7 @@ import { TOKEN_HEADERS, TokenServing, type TokenAnswer } from './token-serving';
 export type RequestShortcut = (request: IncomingMessage, response: ServerResponse) => boolean;
 
 const NO_QUERY: Record<string, unknown> = Object.freeze({});
+const INTERNAL_ERROR = JSON.stringify({ error: 'internal_error', message: 'Internal error' });
 const HEADER_LIST: readonly string[] = Object.entries(TOKEN_HEADERS).flat();
 
 /** The header list of an answer: TOKEN_HEADERS, Content-Length, Retry-After if any. */
@@ -38,6 +40,7 @@ function headerList(answer: TokenAnswer): string[] {
 export function tokenRequestListener(app: NestFastifyApplication, trustedProxies: readonly string[]): RequestShortcut {
   const serving = app.get(TokenServing);
   const log = app.get(AccessLog);
+  const logger = new Logger('TokenRoute');
   const trust = trustedProxies.length > 0 ? proxyAddr.compile([...trustedProxies]) : undefined;
   let closing = false;
   app
@@ -86,12 +89,22 @@ export function tokenRequestListener(app: NestFastifyApplication, trustedProxies
     else if (url !== undefined && url.startsWith('/token?')) query = parseQuery(url.slice('/token?'.length));
     else return false;
     const started = performance.now();
-    const address = trust ? proxyAddr(request, trust) : request.socket.remoteAddress;
-    const audit: RequestAudit = {};
-    const answer = serving.serve(request.headers.authorization, address, query, audit);
-    if (answer instanceof Promise)
-      void answer.then((settled) => write(request, response, settled, started, address, audit));
-    else write(request, response, answer, started, address, audit);
+    // Outside any framework: nothing thrown here may reach the server's 'request' event.
+    const failed = (error: unknown) => {
+      logger.error(`GET /token listener failed: ${error instanceof Error ? error.name : typeof error}`);
+      if (!response.headersSent) response.writeHead(500, HEADER_LIST.slice()).end(INTERNAL_ERROR);
+      else response.destroy();
+    };
+    try {
+      const address = trust ? proxyAddr(request, trust) : request.socket.remoteAddress;
+      const audit: RequestAudit = {};
+      const answer = serving.serve(request.headers.authorization, address, query, audit);
+      if (answer instanceof Promise)
+        answer.then((settled) => write(request, response, settled, started, address, audit)).catch(failed);
+      else write(request, response, answer, started, address, audit);
+    } catch (error) {
+      failed(error);
+    }
     return true;
   };
 }
