@@ -15,6 +15,7 @@ import { BrokerExceptionFilter } from './http/broker-exception.filter';
 import { LoggingModule } from './logging/logging.module';
 import { TokenFingerprinter } from './logging/token-fingerprint';
 import { TokenServing } from './token/token-serving';
+import { FailureHolds } from './token/failure-holds.service';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { StoreModule } from './store/store.module';
@@ -69,6 +70,7 @@ export class AppModule {
         ProofTokenClient,
         TokenCache,
         TokenRefresher,
+        FailureHolds,
         TokenFetcher,
         LocklessRefresher,
         TokenService,

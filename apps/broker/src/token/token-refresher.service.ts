@@ -1,10 +1,10 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { BrokerConfig, ProfileConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
-import { LiveConfig } from '../config/live-config.service';
 import { HeldLock, withLock } from '../lock/with-lock';
 import { BrokerMetrics } from '../metrics/broker-metrics';
-import { LockLease, RefreshStatus, TokenStore } from '../store/token-store';
+import { RefreshStatus, TokenStore } from '../store/token-store';
+import { FailureHolds } from './failure-holds.service';
 import { LocklessRefresher } from './lockless-refresher.service';
 import type { UpstreamToken } from './proof-token.client';
 import { TokenFetcher } from './token-fetcher.service';
@@ -30,12 +30,8 @@ export type NeedsRefresh = (stored: TokenRecord | undefined, now: number) => boo
 
 /** Replaces a profile's token under the fenced lock: at most one replica talks to Proof at a time. */
 @Injectable()
-export class TokenRefresher implements OnModuleInit {
+export class TokenRefresher {
   private readonly logger = new Logger(TokenRefresher.name);
-  /** Locks this replica keeps after a permanent failure (the shared hold), by profile. */
-  private readonly holds = new Map<string, LockLease>();
-  /** How many reloads changed each profile's client secrets (a request in flight knows its own). */
-  private readonly secretChanges = new Map<string, number>();
 
   constructor(
     @InjectBrokerConfig() private readonly config: BrokerConfig,
@@ -44,39 +40,8 @@ export class TokenRefresher implements OnModuleInit {
     private readonly fetcher: TokenFetcher,
     private readonly lockless: LocklessRefresher,
     private readonly metrics: BrokerMetrics,
-    private readonly live: LiveConfig,
+    private readonly holds: FailureHolds,
   ) {}
-
-  onModuleInit(): void {
-    this.live.onSecretsChanged((profile) => {
-      this.secretChanges.set(profile, this.secretsVersion(profile) + 1);
-      void this.liftHold(profile);
-    });
-  }
-
-  /**
-   * New client secrets for a profile this replica holds after a permanent failure (say
-   * invalid_client): the hold was for an operator to fix the credentials, and a reload just
-   * did, so the lock is released and the status's next attempt cleared. The next scheduled,
-   * forced or cold-path refresh then tries the new secrets at once. Only the replica that
-   * got the failure holds the lock; every replica reloads the same files. A failure whose
-   * request was sent before the reload is not held at all (recordFailure).
-   */
-  private async liftHold(profile: string): Promise<void> {
-    const lease = this.holds.get(profile);
-    if (!lease) return;
-    // Compare-and-delete: a hold that already ended (or a lock that moved on) is left alone.
-    // Redis unreachable: the entry stays, for the next reload.
-    const released = await this.store.releaseLock(lease).catch(() => undefined);
-    if (released === undefined) return;
-    if (this.holds.get(profile) === lease) this.holds.delete(profile);
-    if (!released) return;
-    const status = await this.store.readStatus(profile).catch(() => undefined);
-    if (status) await this.store.writeStatus(profile, { ...status, nextAttemptAt: undefined }).catch(() => undefined);
-    this.logger.log(
-      `profile ${profile}: client secrets reloaded, the hold after ${status?.lastError ?? 'a permanent failure'} is lifted`,
-    );
-  }
 
   async refresh(profile: ProfileConfig, needsRefresh: NeedsRefresh): Promise<RefreshResult> {
     const { lockTtlMs } = this.config.refresh;
@@ -116,7 +81,7 @@ export class TokenRefresher implements OnModuleInit {
     const handingOver = await this.startHandOver(profile, lock, stored, inherited);
     if (handingOver === 'lost') return 'busy';
     let upstream: UpstreamToken;
-    const secrets = this.secretsVersion(profile.name);
+    const secrets = this.holds.secretsVersion(profile.name);
     try {
       upstream = await this.fetcher.fetch(profile);
       // expires_in 0 is Proof's answer for a reused token's last second; for a new token it
@@ -146,7 +111,7 @@ export class TokenRefresher implements OnModuleInit {
       return 'stale_write';
     }
     this.cache.offer(record);
-    this.holds.delete(profile.name);
+    this.holds.forget(profile.name);
     await this.store.publish({ profile: profile.name, fence: record.fence, kind: 'written' }).catch(() => undefined);
     const outcome = reused ? 'reused' : 'refreshed';
     this.metrics.refreshes.inc({ profile: profile.name, outcome });
@@ -217,11 +182,7 @@ export class TokenRefresher implements OnModuleInit {
     await this.store.publish({ profile: profile.name, fence: lock.fence, kind: 'handover_end' }).catch(() => undefined);
   }
 
-  private secretsVersion(profile: string): number {
-    return this.secretChanges.get(profile) ?? 0;
-  }
-
-  /** `secrets`: secretsVersion() when the request was sent; a reload since then means new secrets to try. */
+  /** `secrets`: FailureHolds.secretsVersion() when the request was sent. */
   private async recordFailure(
     profile: ProfileConfig,
     lock: HeldLock,
@@ -241,7 +202,7 @@ export class TokenRefresher implements OnModuleInit {
       backoffDelayMs(failures - 1, backoffBaseMs, backoffMaxMs, Math.random, failure.retryAfterMs),
     );
     // A permanent failure with secrets a reload has already replaced says nothing of the new ones.
-    const hold = failure.kind === 'permanent' && secrets === this.secretsVersion(profile.name);
+    const hold = failure.kind === 'permanent' && this.holds.mayHold(profile.name, secrets);
     const delayMs = hold
       ? permanentFailureHoldMs
       : retryPromptly || failure.kind === 'permanent'
@@ -249,8 +210,8 @@ export class TokenRefresher implements OnModuleInit {
         : backoffMs;
     // Keeping the lock for the backoff makes it shared: no replica retries before it ends.
     lock.holdFor(delayMs);
-    if (hold) this.holds.set(profile.name, lock);
-    else this.holds.delete(profile.name);
+    if (hold) this.holds.keep(profile.name, lock);
+    else this.holds.forget(profile.name);
     const outcome = failure.kind === 'permanent' ? 'permanent_failure' : 'transient_failure';
     this.metrics.refreshes.inc({ profile: profile.name, outcome });
     await this.writeStatus(profile.name, {
