@@ -7,7 +7,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AccessLog } from '../logging/access-log';
 import type { RequestAudit } from '../logging/request-audit';
 import { requestIdOf } from '../logging/request-id';
-import { TOKEN_HEADERS, TokenServing, type TokenAnswer } from './token-serving';
+import type { TokenAnswer } from './token-body';
+import { TOKEN_HEADERS, TokenServing } from './token-serving';
 
 /** Answers the request and returns true, or returns false to leave it to Fastify. */
 export type RequestShortcut = (request: IncomingMessage, response: ServerResponse) => boolean;

@@ -1,7 +1,8 @@
 import type { FastifyReply } from 'fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { recordAudit, type RequestAudit } from '../logging/request-audit';
-import { TOKEN_HEADERS, TokenServing, type TokenAnswer } from './token-serving';
+import type { TokenAnswer } from './token-body';
+import { TOKEN_HEADERS, TokenServing } from './token-serving';
 
 /**
  * GET /token as a plain route on Nest's own Fastify instance (Nest's per-request pipeline of

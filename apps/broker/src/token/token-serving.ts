@@ -8,19 +8,10 @@ import { TokenFingerprinter } from '../logging/token-fingerprint';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { CallerRateLimiter } from '../rate-limit/caller-rate-limiter.service';
 import { ProfileResolver } from './profile-resolver';
-import { TokenBodies } from './token-body';
+import { TokenBodies, type TokenAnswer } from './token-body';
 import { parseTokenQuery } from './token-query';
 import type { TokenRecord } from './token-record';
 import { TokenService } from './token.service';
-
-/** GET /token's answer, ready to write: status, serialized body, Retry-After if any. */
-export interface TokenAnswer {
-  readonly status: number;
-  readonly body: string;
-  /** The body's length in bytes (Content-Length). */
-  readonly bytes: number;
-  readonly retryAfterSeconds?: number;
-}
 
 /**
  * The headers of every GET /token answer: helmet's (the same as the other routes', computed
@@ -43,8 +34,6 @@ export const TOKEN_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 export class TokenServing {
   private readonly logger = new Logger('TokenRoute');
   private readonly bodies = new TokenBodies();
-  /** The last 200 answer per profile: the same object while the body is the same string. */
-  private readonly answers = new Map<string, TokenAnswer>();
   /** One tally of served tokens per caller and profile (BrokerMetrics.servedTally). */
   private readonly servedTallies = new WeakMap<Caller, Map<string, { count: number }>>();
 
@@ -99,11 +88,7 @@ export class TokenServing {
       audit.profile = profile;
       audit.fence = record.fence;
       audit.fingerprint = this.fingerprints.of(record.accessToken);
-      const body = this.bodies.json(record, Date.now());
-      let answer = this.answers.get(profile);
-      if (answer?.body !== body)
-        this.answers.set(profile, (answer = { status: 200, body, bytes: Buffer.byteLength(body) }));
-      return answer;
+      return this.bodies.answer(record, Date.now());
     } catch (exception) {
       return this.failure(exception);
     }
