@@ -34,7 +34,7 @@ export class LocklessRefresher {
 
   async refresh(profile: ProfileConfig): Promise<boolean> {
     try {
-      const upstream = await this.fetcher.fetch(profile);
+      const upstream = await this.fetcher.fetch(profile, this.cache.get(profile.name)?.accessToken);
       // One above the highest fence seen: Redis will accept it back unless a newer lease exists.
       this.cache.offer(this.fetcher.toRecord(profile, upstream, this.cache.fence(profile.name) + 1, false));
       this.metrics.refreshes.inc({ profile: profile.name, outcome: 'refreshed_without_lock' });

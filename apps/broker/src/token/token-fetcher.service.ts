@@ -25,8 +25,11 @@ export class TokenFetcher {
    * Asks with the preferred secret; on invalid_client tries each other secret once, in
    * order, and remembers the one that works (rotation without downtime). The secrets are
    * the ones last (re)loaded, read once per fetch: a reload mid-fetch applies to the next.
+   * `held`: the token this replica has. `expires_in: 0` is Proof's answer for a reused
+   * token's last second; for any other token it is unusable, and failed like an unreadable
+   * answer (a backoff, not a refresh loop).
    */
-  async fetch(profile: ProfileConfig): Promise<UpstreamToken> {
+  async fetch(profile: ProfileConfig, held?: string): Promise<UpstreamToken> {
     const secrets = this.live.clientSecretsOf(profile);
     // A reloaded list states a new order of preference: start again from its first secret.
     const remembered = this.preferred.get(profile.name);
@@ -38,6 +41,8 @@ export class TokenFetcher {
       try {
         const token = await this.fetchWith(profile, secrets[index]);
         this.preferred.set(profile.name, { secrets, index });
+        if (token.expiresInSeconds === 0 && token.accessToken !== held)
+          throw new UpstreamTokenError('transient', 'invalid_response', 200);
         return { ...token, secretPosition: index + 1 };
       } catch (error) {
         const rejected = error instanceof UpstreamTokenError && error.code === 'invalid_client';

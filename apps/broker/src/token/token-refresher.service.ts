@@ -83,12 +83,7 @@ export class TokenRefresher {
     let upstream: UpstreamToken;
     const secrets = this.holds.secretsVersion(profile.name);
     try {
-      upstream = await this.fetcher.fetch(profile);
-      // expires_in 0 is Proof's answer for a reused token's last second; for a new token it
-      // is unusable, and handled like an unreadable answer (a backoff, not a tight loop).
-      const held = (stored ?? this.cache.get(profile.name))?.accessToken;
-      if (upstream.expiresInSeconds === 0 && upstream.accessToken !== held)
-        throw new UpstreamTokenError('transient', 'invalid_response', 200);
+      upstream = await this.fetcher.fetch(profile, (stored ?? this.cache.get(profile.name))?.accessToken);
     } catch (error) {
       if (!handingOver) return this.recordFailure(profile, lock, error, false, secrets);
       // Proof may have issued a token, revoking the old one: it stays unserved, and the
