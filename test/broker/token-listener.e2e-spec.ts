@@ -4,7 +4,7 @@ import request from 'supertest';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
 import { loadBrokerConfig } from '../../apps/broker/src/config/load-broker-config';
 import { createBrokerApp } from '../../apps/broker/src/create-broker-app';
-import { TokenServing } from '../../apps/broker/src/token/token-serving';
+import { TokenServing } from '../../apps/broker/src/token/serve/token-serving';
 import { brokerEnv, writeCallersFile } from '../support/broker';
 import { recordEnvSecrets } from '../support/leak-ledger';
 

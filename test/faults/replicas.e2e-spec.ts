@@ -1,4 +1,4 @@
-import type { TokenRecord } from '../../apps/broker/src/token/token-record';
+import type { TokenRecord } from '../../apps/broker/src/store/token-record';
 import { sleep, waitUntil } from '../support/wait';
 import { expectCallersUnharmed, replicaTalkingToProof, Window } from './support/expectations';
 import { FaultCluster, Policy, Replica, TIMINGS } from './support/fault-cluster';

@@ -1,4 +1,4 @@
-import type { TokenRecord } from '../../apps/broker/src/token/token-record';
+import type { TokenRecord } from '../../apps/broker/src/store/token-record';
 
 /** A plausible stored record for `profile` with `fence`, valid for `lifetimeMs` from now. */
 export function makeRecord(

@@ -4,15 +4,19 @@ import helmet from '@fastify/helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { BrokerConfig } from './config/broker-config';
-import type { BrokerConfigSource } from './config/config-reloader.service';
+import type { BrokerConfigSource } from './config-reload/config-reloader.service';
 import { requestIdOf } from './logging/request-id';
 import { SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import { HELMET_OPTIONS } from './http/security-headers';
 import { answerClientError, answerFrameworkError, MAX_HEADER_BYTES } from './http/client-errors';
-import { registerTokenRoute } from './token/token-route';
-import { tokenRequestListener, type RequestShortcut } from './token/token-request-listener';
-import { createBrokerHttpServer, type FastifyHandler, type ServerFactoryOptions } from './http/broker-http-server';
+import { registerTokenRoute } from './token/serve/token-route';
+import { tokenRequestListener, type RequestShortcut } from './token/serve/token-request-listener';
+import {
+  createBrokerHttpServer,
+  type FastifyHandler,
+  type ServerFactoryOptions,
+} from './token/serve/broker-http-server';
 import { registerAccessLog } from './logging/access-log';
 
 /** Creates (not yet listening) the broker app on Fastify; shared by main.ts, the demo and the tests. */

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { startEmulator, StartedEmulator } from '../../../apps/proof-emulator/src/start-emulator';
-import type { TokenRecord } from '../../../apps/broker/src/token/token-record';
+import type { TokenRecord } from '../../../apps/broker/src/store/token-record';
 import { FAST_TIMINGS, writeCallersFile } from '../../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../../support/broker-process';
 import { emulatorAdmin } from '../../support/emulator-admin';

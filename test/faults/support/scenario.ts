@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TokenRecord } from '../../../apps/broker/src/token/token-record';
+import type { TokenRecord } from '../../../apps/broker/src/store/token-record';
 import { validAt } from '../../support/emulator-admin';
 import { sleep } from '../../support/wait';
 import { FaultCluster, Replica, TIMINGS } from './fault-cluster';

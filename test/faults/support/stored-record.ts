@@ -1,5 +1,5 @@
 import { TokenCipher } from '../../../apps/broker/src/crypto/token-cipher';
-import type { TokenRecord } from '../../../apps/broker/src/token/token-record';
+import type { TokenRecord } from '../../../apps/broker/src/store/token-record';
 
 /** The broker's own key syntax: `<key id>:<base64 of 32 bytes>`, comma- or space-separated. */
 function cipherFor(keys: string | undefined): TokenCipher | undefined {

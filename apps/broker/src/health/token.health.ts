@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { ProfileResolver } from '../token/profile-resolver';
-import { TokenService } from '../token/token.service';
+import { ProfileResolver } from '../profiles/profile-resolver';
+import { TokenService } from '../token/serve/token.service';
 import { Lifecycle } from './lifecycle.service';
 
 /** Readiness indicators: not draining, and a servable token in memory for every profile. */

@@ -1,5 +1,5 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ProfileResolver } from '../token/profile-resolver';
+import { ProfileResolver } from '../profiles/profile-resolver';
 import { TokenCache } from '../token/token-cache.service';
 import { BrokerMetrics } from './broker-metrics';
 

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ErrorBodyDto } from '../http/error-body.dto';
-import { TokenResponseDto } from '../token/token-response.dto';
+import { TokenResponseDto } from '../token/serve/token-response.dto';
 
 const error = (description: string) => ({
   description,

@@ -10,7 +10,7 @@ import {
   type ThrottlerStorage,
 } from '@nestjs/throttler';
 import type { Caller } from '../auth/caller';
-import type { AuthenticatedRequest } from '../auth/caller.guard';
+import type { AuthenticatedRequest } from '../admission/caller.guard';
 import { RateLimitedError } from '../http/broker.errors';
 import { CallerRateLimiter } from './caller-rate-limiter.service';
 

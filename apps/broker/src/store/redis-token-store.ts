@@ -12,9 +12,9 @@ import {
   RELEASE_LOCK,
   UNACKNOWLEDGED,
   WRITE_TOKEN,
-} from '../lock/lock-scripts';
+} from './lock-scripts';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from '../redis/redis.tokens';
-import type { TokenRecord } from '../token/token-record';
+import type { TokenRecord } from './token-record';
 import { keptUntil } from '../token/refresh-policy';
 import { TOKEN_UPDATES_CHANNEL, tokenKeys } from './token-keys';
 import { HandOverListener, LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';

@@ -1,4 +1,4 @@
-import type { TokenRecord } from '../token/token-record';
+import type { TokenRecord } from './token-record';
 
 /** Proof of holding a profile's refresh lock: a random owner id and the fence handed out with it. */
 export interface LockLease {

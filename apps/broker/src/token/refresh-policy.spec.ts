@@ -12,8 +12,8 @@ import {
   refreshAfterFor,
   REUSED_TOKEN_RETRY_MARGIN_MS,
 } from './refresh-policy';
-import { TokenRecord } from './token-record';
-import { UpstreamTokenError } from './upstream-token.error';
+import { TokenRecord } from '../store/token-record';
+import { UpstreamTokenError } from './upstream/upstream-token.error';
 
 const HOUR = 3_600_000;
 const timing = { refreshAtFraction: 2 / 3, jitterFraction: 0.05, minTtlMs: 30_000 };

@@ -2,8 +2,8 @@
  * When to refresh and how long to back off: plain functions of time and chance, no I/O,
  * so they are tested with a fake clock and a fake random source.
  */
-import type { TokenRecord } from './token-record';
-import { UpstreamTokenError } from './upstream-token.error';
+import type { TokenRecord } from '../store/token-record';
+import { UpstreamTokenError } from './upstream/upstream-token.error';
 
 export type Random = () => number;
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { BrokerConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
 import { plannedRefreshAt } from './refresh-policy';
-import type { TokenRecord } from './token-record';
+import type { TokenRecord } from '../store/token-record';
 
 interface Entry {
   readonly record: TokenRecord;

@@ -1,0 +1,31 @@
+import { Controller, Header, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
+import { CallerGuard, type AuthenticatedRequest } from '../../admission/caller.guard';
+import { RequireRole } from '../../admission/require-role.decorator';
+import { ErrorBodyDto } from '../../http/error-body.dto';
+import { ForcedRefresher } from '../refresh/forced-refresher.service';
+import { TokenRefreshDto } from './token-refresh.dto';
+import { TokenRefreshQuery } from './token-refresh.query';
+
+/** The guard has authenticated the caller and resolved `request.profileName` for its role. */
+const profileOf = (request: AuthenticatedRequest): string => request.profileName as string;
+
+/** Operator actions on a profile's token. */
+@Controller('token')
+@UseGuards(CallerGuard)
+export class TokenAdminController {
+  constructor(private readonly forced: ForcedRefresher) {}
+
+  @Post('refresh')
+  @HttpCode(200)
+  @ApiBearerAuth('caller-key')
+  @ApiOkResponse({ type: TokenRefreshDto, description: 'One refresh was made (shared by concurrent calls)' })
+  @ApiResponse({ status: 403, type: ErrorBodyDto, description: 'forbidden (role admin)' })
+  @ApiResponse({ status: 429, type: ErrorBodyDto, description: 'refresh_too_soon (with Retry-After)' })
+  @ApiResponse({ status: 503, type: ErrorBodyDto, description: 'refresh_failed (with Retry-After)' })
+  @RequireRole('admin')
+  @Header('Cache-Control', 'no-store')
+  refresh(@Req() request: AuthenticatedRequest, @Query() _query: TokenRefreshQuery): Promise<TokenRefreshDto> {
+    return this.forced.refreshNow(profileOf(request));
+  }
+}

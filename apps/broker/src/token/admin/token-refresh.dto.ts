@@ -1,0 +1,29 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { ForcedRefresh } from '../refresh/forced-refresher.service';
+
+/** 200 body of POST /token/refresh: the new token's metadata, never the token itself. */
+export class TokenRefreshDto {
+  @ApiProperty() profile!: string;
+  @ApiProperty({ enum: ['refreshed', 'reused'], description: 'reused: Proof handed back the same token' })
+  outcome!: 'refreshed' | 'reused';
+  @ApiProperty({ description: 'Fence of the lease that wrote the new token' }) fence!: number;
+  @ApiProperty({ format: 'date-time' }) expires_at!: string;
+  @ApiProperty({ description: 'Whole seconds left' }) expires_in!: number;
+  @ApiProperty({ format: 'date-time', description: "Issue time, Proof's clock" }) created_at!: string;
+  @ApiProperty({ description: 'Replica that obtained the token' }) refreshed_by!: string;
+  @ApiProperty({ description: "The token's fingerprint, as in /token/info and the audit log" })
+  fingerprint!: string;
+
+  static from({ record, outcome }: ForcedRefresh, fingerprint: string, now: number): TokenRefreshDto {
+    return {
+      profile: record.profile,
+      outcome,
+      fence: record.fence,
+      expires_at: new Date(record.expiresAt).toISOString(),
+      expires_in: Math.max(0, Math.floor((record.expiresAt - now) / 1000)),
+      created_at: new Date(record.createdAt * 1000).toISOString(),
+      refreshed_by: record.refreshedBy,
+      fingerprint,
+    };
+  }
+}

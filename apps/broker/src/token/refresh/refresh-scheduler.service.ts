@@ -1,0 +1,147 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { BrokerConfig } from '../../config/broker-config';
+import { InjectBrokerConfig } from '../../config/broker-config.module';
+import { TokenEvent, TokenStore } from '../../store/token-store';
+import { ProfileResolver } from '../../profiles/profile-resolver';
+import { isDue, presenceTtlMs } from '../refresh-policy';
+import { TokenCache } from '../token-cache.service';
+import { TokenRefresher } from './token-refresher.service';
+
+const REFRESH_JOB = 'token-refresh';
+const RECONCILE_JOB = 'token-reconcile';
+
+/**
+ * The scheduled jobs, registered with @nestjs/schedule at the configured intervals. Every
+ * replica runs them; the fenced lock makes one replica do the refresh. The jobs never
+ * throw: failures are logged here and recorded in the shared refresh status.
+ */
+@Injectable()
+export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RefreshScheduler.name);
+  private readonly running = new Map<string, Promise<void>>();
+  private storeWasDown = false;
+
+  constructor(
+    @InjectBrokerConfig() private readonly config: BrokerConfig,
+    private readonly registry: SchedulerRegistry,
+    private readonly profiles: ProfileResolver,
+    private readonly cache: TokenCache,
+    private readonly store: TokenStore,
+    private readonly refresher: TokenRefresher,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.store.kind === 'memory') {
+      this.logger.warn(
+        'REDIS_URL is not set: using the embedded in-memory store. Run ONE replica only; it is not safe to scale out.',
+      );
+    }
+    // Pub/sub tells us a fence; the record itself is read from the store.
+    this.store.onUpdate((event) => this.onEvent(event));
+    // Every read also tells whether a hand-over is pending (it outlives lost messages).
+    this.store.onHandOverSeen((profile, fence, sentAt) =>
+      fence === undefined ? this.cache.handOverCleared(profile, sentAt) : this.handOver(profile, fence),
+    );
+    // Back on Redis (maybe restarted empty): register again and look for a hand-over at once.
+    this.store.onReconnect(() => void this.reconcileAll());
+    this.registry.addInterval(
+      REFRESH_JOB,
+      setInterval(() => void this.refreshDue(), this.config.refresh.checkIntervalMs),
+    );
+    // Pub/sub drops messages while disconnected: re-read the store now and then.
+    this.registry.addInterval(
+      RECONCILE_JOB,
+      setInterval(() => void this.reconcileAll(), this.config.refresh.reconcileIntervalMs),
+    );
+    void this.reconcileAll().finally(() => void this.refreshDue());
+  }
+
+  /** Before Redis closes: stop the jobs and let a running refresh finish and release its lock. */
+  async beforeApplicationShutdown(): Promise<void> {
+    for (const name of [REFRESH_JOB, RECONCILE_JOB]) {
+      if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
+    }
+    await Promise.allSettled(this.running.values());
+    // A hand-over need not wait for us any more.
+    const replica = this.config.replicaId;
+    await Promise.allSettled(this.profiles.all().map(({ name }) => this.store.leave(name, replica)));
+  }
+
+  async refreshDue(): Promise<void> {
+    await Promise.all(this.profiles.all().map((profile) => this.refreshIfDue(profile.name)));
+  }
+
+  private async refreshIfDue(name: string): Promise<void> {
+    const plannedAt = this.cache.plannedAt(name);
+    // A pending hand-over whose holder is gone is due at once (the lock tells whether it is).
+    const waiting = plannedAt !== undefined && Date.now() < plannedAt && this.cache.handingOver(name) === undefined;
+    if (waiting || this.running.has(name)) return;
+    const run = this.runRefresh(name).finally(() => this.running.delete(name));
+    this.running.set(name, run);
+    await run;
+  }
+
+  private async runRefresh(name: string): Promise<void> {
+    try {
+      // After the lock, the stored record decides: a record another replica just wrote is not due.
+      await this.refresher.refresh(this.profiles.require(name), (stored, now) =>
+        isDue(stored, now, this.config.refresh),
+      );
+      this.storeWasDown = false;
+    } catch (error) {
+      if (this.store.ready) this.logger.warn(`profile ${name}: scheduled refresh failed: ${(error as Error).message}`);
+      else if (!this.storeWasDown) {
+        // Once per outage: tokens are served from memory until their floor meanwhile.
+        this.storeWasDown = true;
+        this.logger.warn('Redis unreachable: refreshes paused, serving tokens from memory');
+      }
+    }
+  }
+
+  private onEvent(event: TokenEvent): void {
+    switch (event.kind) {
+      case 'written':
+        void this.reconcile(event.profile);
+        return;
+      case 'handover':
+        this.handOver(event.profile, event.fence);
+        return;
+      case 'handover_end':
+        this.cache.resume(event.profile, event.fence);
+        return;
+    }
+  }
+
+  /**
+   * revoke-previous: the lease of `fence` is about to have Proof revoke the token we serve.
+   * Stop serving it, then say so: the holder asks Proof once every present replica has.
+   * Unbounded on purpose: a holder that dies or pauses may have revoked it all the same.
+   */
+  private handOver(profile: string, fence: number): void {
+    this.cache.pause(profile, fence);
+    void this.store
+      .acknowledgeHandOver(profile, fence, this.config.replicaId, this.config.refresh.lockTtlMs)
+      .catch((error: Error) => this.logger.debug(`profile ${profile}: hand-over not acknowledged: ${error.message}`));
+  }
+
+  private async reconcileAll(): Promise<void> {
+    await Promise.all(this.profiles.all().map((profile) => this.reconcile(profile.name, true)));
+  }
+
+  /** Re-reads the record (and with it the hand-over state); with `present`, renews our presence. */
+  private async reconcile(profile: string, present = false): Promise<void> {
+    try {
+      const stored = await this.store.read(profile);
+      if (stored) this.cache.offer(stored);
+      if (present)
+        await this.store.heartbeat(
+          profile,
+          this.config.replicaId,
+          presenceTtlMs(this.config.refresh.reconcileIntervalMs),
+        );
+    } catch (error) {
+      this.logger.debug(`profile ${profile}: reconcile skipped: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import { makeRecord } from '../../../../../test/support/token-records';
+import { TokenBodies } from './token-body';
+
+describe('TokenBodies', () => {
+  const record = makeRecord('default', 3, { expiresAt: 1_000_000_500 });
+
+  it('serializes the GET /token body with expires_in as whole seconds left', () => {
+    expect(JSON.parse(new TokenBodies().json(record, 1_000_000_500 - 4_200))).toEqual({
+      access_token: 'token-default-3',
+      token_type: 'Bearer',
+      expires_in: 4,
+      expires_at: new Date(1_000_000_500).toISOString(),
+      scope: 'read write',
+      profile: 'default',
+    });
+  });
+
+  it('reuses the string while expires_in is unchanged, and not across seconds or tokens', () => {
+    const bodies = new TokenBodies();
+    const later = makeRecord('default', 4, { expiresAt: 1_000_010_500 });
+    const first = bodies.json(later, 1_000_000_000); // 10.5 s left: expires_in 10
+    expect(bodies.json(later, 1_000_000_499)).toBe(first); // 10.001 s left: still 10
+    expect(JSON.parse(bodies.json(later, 1_000_000_501)).expires_in).toBe(9);
+    const newer = makeRecord('default', 5, { expiresAt: 1_000_010_500, accessToken: 'newer' });
+    expect(JSON.parse(bodies.json(newer, 1_000_000_501)).access_token).toBe('newer');
+  });
+});

@@ -1,0 +1,111 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
+import { performance } from 'node:perf_hooks';
+import proxyAddr from '@fastify/proxy-addr';
+import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AccessLog } from '../../logging/access-log';
+import type { RequestAudit } from '../../logging/request-audit';
+import { requestIdOf } from '../../logging/request-id';
+import type { TokenAnswer } from './token-body';
+import { TOKEN_HEADERS, TokenServing } from './token-serving';
+
+/** Answers the request and returns true, or returns false to leave it to Fastify. */
+export type RequestShortcut = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+const NO_QUERY: Record<string, unknown> = Object.freeze({});
+const INTERNAL_ERROR = JSON.stringify({ error: 'internal_error', message: 'Internal error' });
+const HEADER_LIST: readonly string[] = Object.entries(TOKEN_HEADERS).flat();
+
+/** The header list of an answer: TOKEN_HEADERS, Content-Length, Retry-After if any. */
+function headerList(answer: TokenAnswer): string[] {
+  const list = [...HEADER_LIST, 'content-length', String(answer.bytes)];
+  if (answer.retryAfterSeconds !== undefined) list.push('retry-after', String(answer.retryAfterSeconds));
+  return list;
+}
+
+/**
+ * GET /token answered in the HTTP server's request listener, before Fastify: a service asks
+ * for its token thousands of times a second, and Fastify's per-request work (request and reply
+ * objects, routing, the global hooks of Nest's adapter and helmet, the reply's send path)
+ * cost as much as the route itself. Only `GET /token` and `GET /token?...` are taken, and not
+ * once the server is closing (Fastify then answers 503 with `Connection: close`); everything
+ * else goes to Fastify, where the same TokenServing also answers HEAD and injected requests.
+ *
+ * What Fastify would have given this route is done here the same way: the client address
+ * through the same trusted proxies (@fastify/proxy-addr, Fastify's own), the request id
+ * (requestIdOf, Fastify's genReqId), helmet's headers (TOKEN_HEADERS), the access line
+ * (AccessLog, as the onResponse hook). Unparseable requests, over-long headers and
+ * timeouts are the HTTP server's, so they are handled as for every route.
+ */
+export function tokenRequestListener(app: NestFastifyApplication, trustedProxies: readonly string[]): RequestShortcut {
+  const serving = app.get(TokenServing);
+  const log = app.get(AccessLog);
+  const logger = new Logger('TokenRoute');
+  const trust = trustedProxies.length > 0 ? proxyAddr.compile([...trustedProxies]) : undefined;
+  let closing = false;
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('preClose', (done) => {
+      closing = true;
+      done();
+    });
+  // The 200 answer is one object per token and second: so is its header list.
+  let lastAnswer: TokenAnswer | undefined;
+  let lastHeaders: string[] = [];
+
+  const write = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    answer: TokenAnswer,
+    started: number,
+    address: string | undefined,
+    audit: RequestAudit,
+  ): void => {
+    let headers = lastHeaders;
+    if (answer !== lastAnswer) {
+      headers = headerList(answer);
+      if (answer.status === 200) [lastAnswer, lastHeaders] = [answer, headers];
+    }
+    response.writeHead(answer.status, headers);
+    response.end(answer.body);
+    if (!log.enabled(answer.status)) return;
+    log.write({
+      id: requestIdOf(request),
+      method: request.method,
+      url: request.url ?? '',
+      remoteAddress: address,
+      statusCode: answer.status,
+      responseTimeMs: performance.now() - started,
+      audit,
+    });
+  };
+
+  return (request, response) => {
+    if (closing || request.method !== 'GET') return false;
+    const url = request.url;
+    let query: Record<string, unknown>;
+    if (url === '/token') query = NO_QUERY;
+    else if (url !== undefined && url.startsWith('/token?')) query = parseQuery(url.slice('/token?'.length));
+    else return false;
+    const started = performance.now();
+    // Outside any framework: nothing thrown here may reach the server's 'request' event.
+    const failed = (error: unknown) => {
+      logger.error(`GET /token listener failed: ${error instanceof Error ? error.name : typeof error}`);
+      if (!response.headersSent) response.writeHead(500, HEADER_LIST.slice()).end(INTERNAL_ERROR);
+      else response.destroy();
+    };
+    try {
+      const address = trust ? proxyAddr(request, trust) : request.socket.remoteAddress;
+      const audit: RequestAudit = {};
+      const answer = serving.serve(request.headers.authorization, address, query, audit);
+      if (answer instanceof Promise)
+        answer.then((settled) => write(request, response, settled, started, address, audit)).catch(failed);
+      else write(request, response, answer, started, address, audit);
+    } catch (error) {
+      failed(error);
+    }
+    return true;
+  };
+}

@@ -1,0 +1,111 @@
+import { FORM_CONTENT_TYPE, PROOF_TOKEN_INFO_PATH, PROOF_TOKEN_PATH } from '@app/proof-contract';
+import { Injectable } from '@nestjs/common';
+import type { ProfileConfig } from '../../config/broker-config';
+import { classifyErrorResponse, parseRetryAfterMs } from './classify-token-response';
+import { UpstreamTokenError } from './upstream-token.error';
+
+export interface UpstreamToken {
+  readonly accessToken: string;
+  readonly tokenType: string;
+  readonly scope: string;
+  readonly expiresInSeconds: number;
+  readonly createdAt: number;
+  readonly receivedAt: number;
+  /** Proof's clock from the `Date` header, to report skew. */
+  readonly serverDate?: number;
+  /** 1-based position of the client secret that obtained it (never the secret). */
+  readonly secretPosition?: number;
+}
+
+/**
+ * What Proof's GET /oauth/v2/token/info says of a token: `active` (200) or not (401: expired,
+ * revoked or unknown, Proof does not say which). Anything else is a failure to find out.
+ */
+export type TokenInfoAnswer =
+  { readonly active: true; readonly expiresInSeconds?: number } | { readonly active: false };
+
+function parseToken(body: unknown, receivedAt: number, serverDate: number | undefined): UpstreamToken {
+  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const valid =
+    typeof b.access_token === 'string' &&
+    b.access_token.length > 0 &&
+    typeof b.token_type === 'string' &&
+    b.token_type.toLowerCase() === 'bearer' &&
+    typeof b.expires_in === 'number' &&
+    Number.isFinite(b.expires_in) &&
+    // 0 is a real answer: under reuse_access_token, the same token with under a second left.
+    b.expires_in >= 0;
+  if (!valid) throw new UpstreamTokenError('transient', 'invalid_response', 200);
+  return {
+    accessToken: b.access_token as string,
+    tokenType: 'Bearer',
+    scope: typeof b.scope === 'string' ? b.scope : '',
+    expiresInSeconds: b.expires_in as number,
+    createdAt: typeof b.created_at === 'number' ? b.created_at : Math.floor(receivedAt / 1000),
+    receivedAt,
+    serverDate,
+  };
+}
+
+/** The only code that calls Proof's token endpoint: the request exactly as PROOF_API.md shows it. */
+@Injectable()
+export class ProofTokenClient {
+  async requestToken(profile: ProfileConfig, clientSecret: string, timeoutMs: number): Promise<UpstreamToken> {
+    // Plain `id:secret` as PROOF_API.md shows it (Proof's ids and secrets are URL-safe).
+    const basic = Buffer.from(`${profile.clientId}:${clientSecret}`).toString('base64');
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (profile.scope) form.set('scope', profile.scope);
+    let response: Response;
+    let body: unknown;
+    try {
+      // One deadline for connect, headers and body: a server that trickles its answer is a timeout too.
+      response = await fetch(new URL(PROOF_TOKEN_PATH, profile.baseUrl), {
+        method: 'POST',
+        headers: { authorization: `Basic ${basic}`, 'content-type': FORM_CONTENT_TYPE, accept: 'application/json' },
+        body: form.toString(),
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'error',
+      });
+      body = await response.json().catch(() => undefined);
+    } catch (error) {
+      const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+      throw new UpstreamTokenError('transient', timedOut ? 'timeout' : 'network', undefined, undefined, {
+        cause: error,
+      });
+    }
+    const receivedAt = Date.now();
+    if (response.status !== 200)
+      throw classifyErrorResponse(response.status, body, response.headers.get('retry-after'), receivedAt);
+    const date = Date.parse(response.headers.get('date') ?? '');
+    return parseToken(body, receivedAt, Number.isNaN(date) ? undefined : date);
+  }
+
+  /**
+   * Asks Proof whether `accessToken` is still good (PROOF_API.md, "Checking a token"). Failures
+   * are transient UpstreamTokenErrors whose message and code never hold the token or the body.
+   */
+  async tokenInfo(profile: ProfileConfig, accessToken: string, timeoutMs: number): Promise<TokenInfoAnswer> {
+    let response: Response;
+    let body: unknown;
+    try {
+      response = await fetch(new URL(PROOF_TOKEN_INFO_PATH, profile.baseUrl), {
+        headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'error',
+      });
+      body = await response.json().catch(() => undefined);
+    } catch (error) {
+      const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+      // No `cause`: undici's errors may quote the request, and with it the Authorization header.
+      throw new UpstreamTokenError('transient', timedOut ? 'timeout' : 'network');
+    }
+    if (response.status === 401) return { active: false };
+    if (response.status !== 200) {
+      const code = response.status === 429 ? 'rate_limited' : `upstream_${Math.floor(response.status / 100)}xx`;
+      const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), Date.now());
+      throw new UpstreamTokenError('transient', code, response.status, retryAfterMs);
+    }
+    const expiresIn = (body as { expires_in?: unknown } | undefined)?.expires_in;
+    return { active: true, expiresInSeconds: typeof expiresIn === 'number' ? expiresIn : undefined };
+  }
+}
