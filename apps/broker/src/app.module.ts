@@ -37,6 +37,8 @@ import { ForcedRefresher } from './token/refresh/forced-refresher.service';
 import { TokenRejectionService } from './token/rejection/token-rejection.service';
 import { TokenService } from './token/serve/token.service';
 import { TokenRestorer } from './token/refresh/token-restorer.service';
+import { TokenTtlGauge } from './token/token-ttl.gauge';
+import { TokenAdminService } from './token/admin/token-admin.service';
 
 @Module({})
 export class AppModule {
@@ -81,6 +83,8 @@ export class AppModule {
         TokenFingerprinter,
         RefreshScheduler,
         TokenRestorer,
+        TokenTtlGauge,
+        TokenAdminService,
         Lifecycle,
         TokenHealthIndicator,
         { provide: APP_FILTER, useClass: BrokerExceptionFilter },

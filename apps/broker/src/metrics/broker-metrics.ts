@@ -28,6 +28,7 @@ interface ServedTally {
 @Injectable()
 export class BrokerMetrics {
   readonly registry = new Registry();
+  private readonly beforeScrapeHooks: (() => void)[] = [];
 
   readonly tokenTtl = new Gauge({
     name: 'broker_token_ttl_seconds',
@@ -124,5 +125,15 @@ export class BrokerMetrics {
       this.fencedWritesRejected.inc({ profile }, 0);
       for (const verdict of REJECTION_VERDICTS) this.rejections.inc({ profile, verdict }, 0);
     }
+  }
+
+  /** `hook` runs before each scrape: it sets gauges from state other modules own (the token cache). */
+  beforeScrape(hook: () => void): void {
+    this.beforeScrapeHooks.push(hook);
+  }
+
+  scrape(): Promise<string> {
+    for (const hook of this.beforeScrapeHooks) hook();
+    return this.registry.metrics();
   }
 }

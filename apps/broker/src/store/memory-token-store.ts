@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import type { TokenRecord } from './token-record';
-import { keptUntil } from '../token/refresh-policy';
+import { keptUntil, type TokenRecord } from './token-record';
 import { HandOverListener, LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';
 
 interface Lock {

@@ -14,8 +14,7 @@ import {
   WRITE_TOKEN,
 } from './lock-scripts';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from '../redis/redis.tokens';
-import type { TokenRecord } from './token-record';
-import { keptUntil } from '../token/refresh-policy';
+import { keptUntil, type TokenRecord } from './token-record';
 import { TOKEN_UPDATES_CHANNEL, tokenKeys } from './token-keys';
 import { HandOverListener, LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';
 

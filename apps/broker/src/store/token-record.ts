@@ -19,3 +19,11 @@ export interface TokenRecord {
   /** When replicas should start trying to replace it (shared, so every replica agrees). */
   readonly refreshAfter: number;
 }
+
+/**
+ * Until when a store keeps `record`: its expiry, or for a token Proof reused, its refresh
+ * point just past the expiry. Dropped at expiry, a reused token's record would take with it
+ * the fact that asking Proof before `refreshAfter` only returns the same token again, and
+ * every replica's next caller would ask.
+ */
+export const keptUntil = (record: TokenRecord): number => Math.max(record.expiresAt, record.refreshAfter);

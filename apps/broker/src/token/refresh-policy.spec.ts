@@ -1,19 +1,16 @@
 import {
   blockedByReuse,
   isDue,
-  keptUntil,
   backoffDelayMs,
   isServable,
   mayForceRefresh,
-  mayHaveIssued,
   presenceTtlMs,
   MAX_RETRY_AFTER_MS,
   plannedRefreshAt,
   refreshAfterFor,
   REUSED_TOKEN_RETRY_MARGIN_MS,
 } from './refresh-policy';
-import { TokenRecord } from '../store/token-record';
-import { UpstreamTokenError } from './upstream/upstream-token.error';
+import { keptUntil, TokenRecord } from '../store/token-record';
 
 const HOUR = 3_600_000;
 const timing = { refreshAtFraction: 2 / 3, jitterFraction: 0.05, minTtlMs: 30_000 };
@@ -122,22 +119,6 @@ describe('due and reuse rules', () => {
     expect(Math.min(...wakeups)).toBe(reused.refreshAfter);
     expect(isDue(reused, reused.refreshAfter - 1, timing)).toBe(false);
     expect(isDue(reused, reused.refreshAfter, timing)).toBe(true);
-  });
-
-  it('takes a failure without an HTTP answer, or an unreadable 200, as a token Proof may have issued', () => {
-    const sent = (code: string) =>
-      new UpstreamTokenError('transient', 'network', undefined, undefined, {
-        cause: new TypeError('fetch failed', { cause: { code } }),
-      });
-    expect(mayHaveIssued(new UpstreamTokenError('transient', 'timeout'))).toBe(true);
-    expect(mayHaveIssued(sent('ECONNRESET'))).toBe(true);
-    expect(mayHaveIssued(new UpstreamTokenError('transient', 'invalid_response', 200))).toBe(true);
-    expect(mayHaveIssued(new Error('unexpected'))).toBe(true);
-    // An error answer, or a connection that never opened: Proof issued nothing.
-    expect(mayHaveIssued(new UpstreamTokenError('transient', 'upstream_5xx', 503))).toBe(false);
-    expect(mayHaveIssued(new UpstreamTokenError('transient', 'rate_limited', 429))).toBe(false);
-    expect(mayHaveIssued(new UpstreamTokenError('permanent', 'invalid_client', 401))).toBe(false);
-    expect(mayHaveIssued(sent('ECONNREFUSED'))).toBe(false);
   });
 
   it('counts a replica present for three reconciles, at least 3 s', () => {

@@ -3,7 +3,6 @@
  * so they are tested with a fake clock and a fake random source.
  */
 import type { TokenRecord } from '../store/token-record';
-import { UpstreamTokenError } from './upstream/upstream-token.error';
 
 export type Random = () => number;
 
@@ -59,14 +58,6 @@ export function plannedRefreshAt(record: TokenRecord, timing: RefreshTiming, ran
   return Math.max(record.receivedAt, record.refreshAfter - jitter);
 }
 
-/**
- * Until when a store keeps `record`: its expiry, or for a token Proof reused, its refresh
- * point just past the expiry. Dropped at expiry, a reused token's record would take with it
- * the fact that asking Proof before `refreshAfter` only returns the same token again, and
- * every replica's next caller would ask.
- */
-export const keptUntil = (record: TokenRecord): number => Math.max(record.expiresAt, record.refreshAfter);
-
 /** Records whose refresh point lies past their expiry were reused by Proof (see refreshAfterFor). */
 const isReused = (record: TokenRecord): boolean => record.refreshAfter > record.expiresAt;
 
@@ -112,19 +103,3 @@ export function mayForceRefresh(record: TokenRecord | undefined, now: number): b
  * after a Redis restart (ioredis retries at most 2 s apart).
  */
 export const presenceTtlMs = (reconcileIntervalMs: number): number => Math.max(3 * reconcileIntervalMs, 3_000);
-
-/** Connection errors that prove the request never reached Proof. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
-
-/**
- * Whether Proof may have issued a token although the request failed: no HTTP answer came
- * back (timeout, connection lost after the request left) or a 200 we could not read. Under
- * revoke-previous the served token must then be taken as revoked. An HTTP error answer
- * (429, 5xx, 4xx) means Proof issued nothing.
- */
-export function mayHaveIssued(error: unknown): boolean {
-  if (!(error instanceof UpstreamTokenError)) return true;
-  if (error.status !== undefined) return error.status === 200;
-  const code = ((error.cause as { cause?: { code?: unknown } } | undefined)?.cause?.code ?? '') as string;
-  return !NOT_SENT.has(code);
-}

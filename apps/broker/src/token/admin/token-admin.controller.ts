@@ -3,9 +3,9 @@ import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
 import { CallerGuard, type AuthenticatedRequest } from '../../admission/caller.guard';
 import { RequireRole } from '../../admission/require-role.decorator';
 import { ErrorBodyDto } from '../../http/error-body.dto';
-import { ForcedRefresher } from '../refresh/forced-refresher.service';
 import { TokenRefreshDto } from './token-refresh.dto';
 import { TokenRefreshQuery } from './token-refresh.query';
+import { TokenAdminService } from './token-admin.service';
 
 /** The guard has authenticated the caller and resolved `request.profileName` for its role. */
 const profileOf = (request: AuthenticatedRequest): string => request.profileName as string;
@@ -14,7 +14,7 @@ const profileOf = (request: AuthenticatedRequest): string => request.profileName
 @Controller('token')
 @UseGuards(CallerGuard)
 export class TokenAdminController {
-  constructor(private readonly forced: ForcedRefresher) {}
+  constructor(private readonly admin: TokenAdminService) {}
 
   @Post('refresh')
   @HttpCode(200)
@@ -26,6 +26,6 @@ export class TokenAdminController {
   @RequireRole('admin')
   @Header('Cache-Control', 'no-store')
   refresh(@Req() request: AuthenticatedRequest, @Query() _query: TokenRefreshQuery): Promise<TokenRefreshDto> {
-    return this.forced.refreshNow(profileOf(request));
+    return this.admin.refresh(profileOf(request));
   }
 }

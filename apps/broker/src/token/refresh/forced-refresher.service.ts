@@ -2,14 +2,12 @@ import { Injectable } from '@nestjs/common';
 import type { BrokerConfig, ProfileConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
 import { RefreshFailedError, RefreshTooSoonError } from '../../http/broker.errors';
-import { TokenFingerprinter } from '../../logging/token-fingerprint';
 import { TokenStore } from '../../store/token-store';
 import { forcedRefreshNotBefore, retryAfterSeconds } from './forced-refresh-policy';
 import { ProfileResolver } from '../../profiles/profile-resolver';
 import { SingleFlight } from '../single-flight';
 import { TokenCache } from '../token-cache.service';
 import type { TokenRecord } from '../../store/token-record';
-import { TokenRefreshDto } from '../admin/token-refresh.dto';
 import { RefreshResult, TokenRefresher } from './token-refresher.service';
 
 /** How often a wait for another replica's token re-reads the store, in case pub/sub lost the message. */
@@ -35,16 +33,14 @@ export class ForcedRefresher {
     private readonly cache: TokenCache,
     private readonly store: TokenStore,
     private readonly refresher: TokenRefresher,
-    private readonly fingerprints: TokenFingerprinter,
   ) {}
 
   /**
    * POST /token/refresh. Concurrent calls in this replica share one refresh (and one answer);
    * a token younger than a tenth of its life is kept: 429 with the time it becomes old enough.
    */
-  async refreshNow(profileName: string): Promise<TokenRefreshDto> {
-    const refreshed = await this.inFlight.run(profileName, () => this.refreshIfOldEnough(profileName));
-    return TokenRefreshDto.from(refreshed, this.fingerprints.of(refreshed.record.accessToken), Date.now());
+  refreshNow(profileName: string): Promise<ForcedRefresh> {
+    return this.inFlight.run(profileName, () => this.refreshIfOldEnough(profileName));
   }
 
   /**
