@@ -20,7 +20,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { StoreModule } from './store/store.module';
 import { CallerRateLimiter } from './rate-limit/caller-rate-limiter.service';
-import { CallerThrottlerGuard } from './rate-limit/caller-throttler.guard';
+import { CallerAdmission } from './admission/caller-admission.service';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { ProfileResolver } from './profiles/profile-resolver';
 import { ProofTokenClient } from './token/upstream/proof-token.client';
@@ -54,7 +54,7 @@ export class AppModule {
         TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }),
         ScheduleModule.forRoot(),
         StoreModule.forRoot(config.redis),
-        RateLimitModule.forRoot(config),
+        RateLimitModule,
       ],
       controllers: [
         TokenController,
@@ -67,7 +67,7 @@ export class AppModule {
         CallerAuthenticator,
         CallerGuard,
         CallerRateLimiter,
-        CallerThrottlerGuard,
+        CallerAdmission,
         ProfileResolver,
         ProofTokenClient,
         TokenCache,

@@ -13,10 +13,8 @@ const UNLIMITED = Number.POSITIVE_INFINITY;
 const limited = (waitMs: number) => new RateLimitedError(Math.max(1, Math.ceil(waitMs / 1000)));
 
 /**
- * The broker's one rate limiter, used by GET /token (TokenServing) and (through the
- * ThrottlerStorage it shares with CallerThrottlerGuard) the Nest routes:
- * - per caller name (never per address: many pods of one service share a caller), in the
- *   storage the ThrottlerModule was given;
+ * The broker's one rate limiter, used through CallerAdmission by GET /token and the Nest routes:
+ * - per caller name (never per address: many pods of one service share a caller);
  * - per remote address, failed authentications only: once an address has used its budget it
  *   gets 429 before any key is checked, until its window ends, which slows key guessing.
  */

@@ -33,25 +33,6 @@ describe('FixedWindowStorage', () => {
     expect(s.blockedFor('never-seen', 1)).toBe(0);
   });
 
-  it('answers the ThrottlerStorage contract in whole seconds, ignoring blockDuration', async () => {
-    const s = storage();
-    expect(await s.increment('k', 2_000, 1, 60_000, 'caller')).toEqual({
-      totalHits: 1,
-      timeToExpire: 2,
-      isBlocked: false,
-      timeToBlockExpire: 0,
-    });
-    now += 500;
-    expect(await s.increment('k', 2_000, 1, 60_000, 'caller')).toEqual({
-      totalHits: 2,
-      timeToExpire: 2,
-      isBlocked: true,
-      timeToBlockExpire: 2,
-    });
-    now += 1_500;
-    expect((await s.increment('k', 2_000, 1, 60_000, 'caller')).isBlocked).toBe(false);
-  });
-
   it('sets no timer, and forgets expired windows once new keys arrive', () => {
     const s = storage();
     for (let i = 0; i < 100; i++) s.consume(`old-${i}`, 5, 1_000);

@@ -1,8 +1,3 @@
-import type { ThrottlerStorage } from '@nestjs/throttler';
-
-/** Not exported by @nestjs/throttler's index. */
-type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
-
 interface Window {
   endsAt: number;
   hits: number;
@@ -12,14 +7,13 @@ interface Window {
 const MAX_KEYS = 10_000;
 
 /**
- * Fixed-window hit counters in one Map, shared by the Nest ThrottlerGuard (through the
- * ThrottlerStorage interface) and GET /token (TokenServing, through `consume`, synchronous).
- * No timer at all: throttler's own storage keeps an array of hit expirations per key and
+ * Fixed-window hit counters in one Map, synchronous (GET /token counts without a promise).
+ * No timer at all: @nestjs/throttler's storage keeps an array of hit expirations per key and
  * filters it on every hit, which is O(limit) per request at the limits this broker needs.
  * A key's window starts at its first hit; a new window moves the key to the end of the Map,
  * so the Map stays ordered by window start and expired windows are swept from its front.
  */
-export class FixedWindowStorage implements ThrottlerStorage {
+export class FixedWindowStorage {
   private readonly windows = new Map<string, Window>();
 
   constructor(
@@ -43,25 +37,6 @@ export class FixedWindowStorage implements ThrottlerStorage {
     if (window === undefined) return 0;
     const left = window.endsAt - this.now();
     return left > 0 && window.hits >= limit ? left : 0;
-  }
-
-  /** ThrottlerStorage: `blockDuration` is not used, a key is blocked until its window ends. */
-  increment(
-    key: string,
-    ttl: number,
-    limit: number,
-    _blockDuration?: number,
-    _throttlerName?: string,
-  ): Promise<ThrottlerStorageRecord> {
-    const wait = this.consume(key, limit, ttl);
-    const window = this.windows.get(key) as Window;
-    const timeToExpire = Math.ceil((window.endsAt - this.now()) / 1000);
-    return Promise.resolve({
-      totalHits: window.hits + (wait > 0 ? 1 : 0),
-      timeToExpire,
-      isBlocked: wait > 0,
-      timeToBlockExpire: wait > 0 ? Math.ceil(wait / 1000) : 0,
-    });
   }
 
   get size(): number {

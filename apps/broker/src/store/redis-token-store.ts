@@ -2,49 +2,11 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type { RedisClient } from '../redis/redis.tokens';
 import { randomBytes } from 'node:crypto';
 import { TokenCipher } from '../crypto/token-cipher';
-import {
-  ACK_HANDOVER,
-  ACQUIRE_LOCK,
-  BEGIN_HANDOVER,
-  END_HANDOVER,
-  HEARTBEAT,
-  HOLD_LOCK,
-  RELEASE_LOCK,
-  UNACKNOWLEDGED,
-  WRITE_TOKEN,
-} from './lock-scripts';
+import { defineBrokerCommands } from './broker-commands';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER } from '../redis/redis.tokens';
 import { keptUntil, type TokenRecord } from './token-record';
 import { TOKEN_UPDATES_CHANNEL, tokenKeys } from './token-keys';
 import { HandOverListener, LockLease, RefreshStatus, TokenEvent, TokenStore, TokenUpdateListener } from './token-store';
-
-interface ScriptedRedis {
-  brokerAcquireLock(
-    lock: string,
-    fence: string,
-    token: string,
-    owner: string,
-    ttlMs: number,
-    floor: number,
-  ): Promise<number | null>;
-  brokerReleaseLock(lock: string, owner: string): Promise<number>;
-  brokerHoldLock(lock: string, owner: string, ttlMs: number): Promise<number>;
-  brokerWriteToken(token: string, fence: string, fenceValue: number, record: string, ttlMs: number): Promise<number>;
-  brokerHeartbeat(replicas: string, since: string, replica: string, ttlMs: number): Promise<number>;
-  brokerBeginHandOver(
-    lock: string,
-    token: string,
-    acks: string,
-    since: string,
-    owner: string,
-    fence: number,
-    presenceTtlMs: number,
-    recordTtlMs: number,
-  ): Promise<number>;
-  brokerAckHandOver(token: string, acks: string, fence: number, replica: string, ttlMs: number): Promise<number>;
-  brokerUnacknowledged(replicas: string, acks: string, fence: number, holder: string): Promise<string[]>;
-  brokerEndHandOver(token: string, fence: number): Promise<number>;
-}
 
 /** The only code that talks to Redis about tokens: records, the fenced lock, status, pub/sub. */
 @Injectable()
@@ -57,7 +19,6 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   private readonly logger = new Logger(RedisTokenStore.name);
   private readonly listeners: TokenUpdateListener[] = [];
   private readonly handOverListeners: HandOverListener[] = [];
-  private readonly scripts: ScriptedRedis;
 
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
@@ -65,16 +26,7 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
     private readonly cipher: TokenCipher,
   ) {
     super();
-    redis.defineCommand('brokerAcquireLock', { numberOfKeys: 3, lua: ACQUIRE_LOCK });
-    redis.defineCommand('brokerReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
-    redis.defineCommand('brokerHoldLock', { numberOfKeys: 1, lua: HOLD_LOCK });
-    redis.defineCommand('brokerWriteToken', { numberOfKeys: 2, lua: WRITE_TOKEN });
-    redis.defineCommand('brokerHeartbeat', { numberOfKeys: 2, lua: HEARTBEAT });
-    redis.defineCommand('brokerBeginHandOver', { numberOfKeys: 4, lua: BEGIN_HANDOVER });
-    redis.defineCommand('brokerAckHandOver', { numberOfKeys: 2, lua: ACK_HANDOVER });
-    redis.defineCommand('brokerUnacknowledged', { numberOfKeys: 2, lua: UNACKNOWLEDGED });
-    redis.defineCommand('brokerEndHandOver', { numberOfKeys: 1, lua: END_HANDOVER });
-    this.scripts = redis as unknown as ScriptedRedis;
+    defineBrokerCommands(redis);
   }
 
   onModuleInit(): void {
@@ -112,21 +64,18 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   async acquireLock(profile: string, ttlMs: number, fenceFloor: number): Promise<LockLease | undefined> {
     const keys = tokenKeys(profile);
     const owner = randomBytes(16).toString('hex');
-    const fence = await this.scripts.brokerAcquireLock(keys.lock, keys.fence, keys.token, owner, ttlMs, fenceFloor);
+    const fence = await this.redis.brokerAcquireLock(keys.lock, keys.fence, keys.token, owner, ttlMs, fenceFloor);
     return fence === null ? undefined : { profile, owner, fence: Number(fence) };
   }
 
   async releaseLock(lease: LockLease): Promise<boolean> {
-    return (await this.scripts.brokerReleaseLock(tokenKeys(lease.profile).lock, lease.owner)) === 1;
+    return (await this.redis.brokerReleaseLock(tokenKeys(lease.profile).lock, lease.owner)) === 1;
   }
 
   async holdLock(lease: LockLease, ttlMs: number): Promise<boolean> {
     return (
-      (await this.scripts.brokerHoldLock(
-        tokenKeys(lease.profile).lock,
-        lease.owner,
-        Math.max(1, Math.round(ttlMs)),
-      )) === 1
+      (await this.redis.brokerHoldLock(tokenKeys(lease.profile).lock, lease.owner, Math.max(1, Math.round(ttlMs)))) ===
+      1
     );
   }
 
@@ -136,7 +85,7 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
     // then (at least 1 ms: PEXPIRE 0 deletes).
     const ttlMs = Math.max(1, Math.ceil(keptUntil(record) - Date.now()));
     return (
-      (await this.scripts.brokerWriteToken(
+      (await this.redis.brokerWriteToken(
         keys.token,
         keys.fence,
         record.fence,
@@ -173,7 +122,7 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
 
   async heartbeat(profile: string, replica: string, ttlMs: number): Promise<void> {
     const keys = tokenKeys(profile);
-    await this.scripts.brokerHeartbeat(keys.replicas, keys.replicasSince, replica, Math.round(ttlMs));
+    await this.redis.brokerHeartbeat(keys.replicas, keys.replicasSince, replica, Math.round(ttlMs));
   }
 
   async leave(profile: string, replica: string): Promise<void> {
@@ -183,7 +132,7 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   async beginHandOver(lease: LockLease, presenceTtlMs: number, recordTtlMs: number): Promise<number> {
     const keys = tokenKeys(lease.profile);
     return Number(
-      await this.scripts.brokerBeginHandOver(
+      await this.redis.brokerBeginHandOver(
         keys.lock,
         keys.token,
         keys.acks,
@@ -198,15 +147,15 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
 
   async acknowledgeHandOver(profile: string, fence: number, replica: string, ttlMs: number): Promise<void> {
     const keys = tokenKeys(profile);
-    await this.scripts.brokerAckHandOver(keys.token, keys.acks, fence, replica, Math.round(ttlMs));
+    await this.redis.brokerAckHandOver(keys.token, keys.acks, fence, replica, Math.round(ttlMs));
   }
 
   async unacknowledged(profile: string, fence: number, holder: string): Promise<string[]> {
     const keys = tokenKeys(profile);
-    return this.scripts.brokerUnacknowledged(keys.replicas, keys.acks, fence, holder);
+    return this.redis.brokerUnacknowledged(keys.replicas, keys.acks, fence, holder);
   }
 
   async endHandOver(profile: string, fence: number): Promise<void> {
-    await this.scripts.brokerEndHandOver(tokenKeys(profile).token, fence);
+    await this.redis.brokerEndHandOver(tokenKeys(profile).token, fence);
   }
 }

@@ -1,13 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CallerAuthenticator } from '../../auth/caller-authenticator.service';
 import type { Caller } from '../../auth/caller';
+import { CallerAdmission } from '../../admission/caller-admission.service';
 import { describeError } from '../../http/error-response';
 import { staticSecurityHeaders } from '../../http/security-headers';
 import type { RequestAudit } from '../../logging/request-audit';
 import { TokenFingerprinter } from '../../logging/token-fingerprint';
 import { BrokerMetrics } from '../../metrics/broker-metrics';
-import { CallerRateLimiter } from '../../rate-limit/caller-rate-limiter.service';
-import { ProfileResolver } from '../../profiles/profile-resolver';
 import { TokenBodies, type TokenAnswer } from './token-body';
 import { parseTokenQuery } from './token-query';
 import type { TokenRecord } from '../../store/token-record';
@@ -38,9 +36,7 @@ export class TokenServing {
   private readonly servedTallies = new WeakMap<Caller, Map<string, { count: number }>>();
 
   constructor(
-    private readonly auth: CallerAuthenticator,
-    private readonly limiter: CallerRateLimiter,
-    private readonly profiles: ProfileResolver,
+    private readonly admission: CallerAdmission,
     private readonly tokens: TokenService,
     private readonly metrics: BrokerMetrics,
     private readonly fingerprints: TokenFingerprinter,
@@ -63,14 +59,10 @@ export class TokenServing {
     let profile: string;
     let pending: TokenRecord | Promise<TokenRecord>;
     try {
-      caller = this.limiter.authenticate(authorization, address);
-      this.limiter.consume(caller);
-      audit.caller = caller.name;
-      const parsed = parseTokenQuery(query);
-      profile = this.profiles.nameFor(parsed.profile);
-      this.auth.authorize(caller, 'token:read', profile);
-      this.profiles.require(profile);
-      pending = this.tokens.getToken(profile, parsed.minTtlMs);
+      const admitted = this.admission.admit(authorization, address, 'token:read', () => parseTokenQuery(query), audit);
+      caller = admitted.caller;
+      profile = admitted.profile;
+      pending = this.tokens.getToken(profile, admitted.params.minTtlMs);
     } catch (exception) {
       return this.failure(exception);
     }
@@ -85,7 +77,6 @@ export class TokenServing {
   private success(caller: Caller, profile: string, record: TokenRecord, audit: RequestAudit): TokenAnswer {
     try {
       this.servedTally(caller, profile).count++;
-      audit.profile = profile;
       audit.fence = record.fence;
       audit.fingerprint = this.fingerprints.of(record.accessToken);
       return this.bodies.answer(record, Date.now());
