@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { AccessLog } from './access-log';
+import { TokenFingerprinter } from './token-fingerprint';
 import type { BrokerConfig } from '../config/broker-config';
 
 const PINO_LEVELS: Record<BrokerConfig['logLevel'], string> = {
@@ -52,8 +53,9 @@ export class LoggingModule {
     return {
       module: LoggingModule,
       global: true,
-      providers: [{ provide: AccessLog, useValue: new AccessLog(access, config.accessLog) }],
-      exports: [AccessLog],
+      // One TokenFingerprinter per process: on the embedded store its key is random.
+      providers: [{ provide: AccessLog, useValue: new AccessLog(access, config.accessLog) }, TokenFingerprinter],
+      exports: [AccessLog, TokenFingerprinter],
       imports: [
         LoggerModule.forRoot({
           // No Nest middleware at all (and no @fastify/middie, see createBrokerApp): pino-http's

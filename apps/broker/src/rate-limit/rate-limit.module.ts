@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { CallerRateLimiter } from './caller-rate-limiter.service';
 import { FixedWindowStorage } from './fixed-window.storage';
 
-/**
- * The callers' windows (FixedWindowStorage: no timers, O(1) per hit). CallerRateLimiter needs
- * CallerAuthenticator, so the module that has both provides it.
- */
+/** The per-caller and per-address limits, on timer-free fixed windows (O(1) per hit). */
 @Module({
-  providers: [{ provide: FixedWindowStorage, useFactory: () => new FixedWindowStorage() }],
-  exports: [FixedWindowStorage],
+  imports: [AuthModule],
+  providers: [{ provide: FixedWindowStorage, useFactory: () => new FixedWindowStorage() }, CallerRateLimiter],
+  exports: [CallerRateLimiter],
 })
 export class RateLimitModule {}

@@ -10,13 +10,14 @@ import { MemoryVerdictStore } from './memory-verdict-store';
 import { RedisVerdictStore } from './redis-verdict-store';
 import { VerdictStore } from './verdict-store';
 
-/** Redis when a URL is configured, else the embedded single-replica store. */
+/** Redis when a URL is configured, else the embedded single-replica store; global: every token feature uses it. */
 @Module({})
 export class StoreModule {
   static forRoot(redis: RedisTopology | undefined): DynamicModule {
     if (!redis) {
       return {
         module: StoreModule,
+        global: true,
         providers: [
           { provide: TokenStore, useClass: MemoryTokenStore },
           { provide: VerdictStore, useClass: MemoryVerdictStore },
@@ -26,6 +27,7 @@ export class StoreModule {
     }
     return {
       module: StoreModule,
+      global: true,
       imports: [RedisModule.forRoot(redis)],
       providers: [
         { provide: TokenStore, useClass: RedisTokenStore },

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { AdmissionModule } from '../../admission/admission.module';
+import { TokenCacheModule } from '../token-cache.module';
+import { TokenInfoService } from './token-info.service';
+import { TokenController } from './token.controller';
+
+/** GET /token/info: the token's metadata, never the token. */
+@Module({
+  imports: [AdmissionModule, TokenCacheModule],
+  controllers: [TokenController],
+  providers: [TokenInfoService],
+})
+export class InfoModule {}
