@@ -10,13 +10,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApiDocument } from './openapi/openapi-document';
 import { HELMET_OPTIONS } from './http/security-headers';
 import { answerClientError, answerFrameworkError, MAX_HEADER_BYTES } from './http/client-errors';
-import { registerTokenRoute } from './token/serve/token-route';
-import { tokenRequestListener, type RequestShortcut } from './token/serve/token-request-listener';
-import {
-  createBrokerHttpServer,
-  type FastifyHandler,
-  type ServerFactoryOptions,
-} from './token/serve/broker-http-server';
+import { TokenFastPath } from './token/serve/token-fast-path';
 import { registerAccessLog } from './logging/access-log';
 
 /** Creates (not yet listening) the broker app on Fastify; shared by main.ts, the demo and the tests. */
@@ -25,8 +19,8 @@ export async function createBrokerApp(
   /** `reload`: re-reads the configuration as at boot, for SIGHUP and file changes (main.ts passes it). */
   options: { logger?: false; reload?: BrokerConfigSource } = {},
 ): Promise<NestFastifyApplication> {
-  // GET /token is answered in front of Fastify once the app exists (token-request-listener.ts).
-  const front: { shortcut?: RequestShortcut } = {};
+  // GET /token is answered in front of Fastify once the app exists.
+  const fastPath = new TokenFastPath(config.trustedProxies);
   // Requests are small GETs: a tight body limit keeps a hostile client from making us buffer much.
   const adapter = new FastifyAdapter({
     bodyLimit: 16 * 1024,
@@ -40,8 +34,7 @@ export async function createBrokerApp(
     // The broker has no Nest middleware (access lines come from a Fastify hook): without
     // @fastify/middie, no request pays for matching middleware routes (~6 % of GET /token).
     skipMiddie: true,
-    serverFactory: (handler: FastifyHandler, options: ServerFactoryOptions) =>
-      createBrokerHttpServer(handler, options, () => front.shortcut),
+    serverFactory: fastPath.serverFactory,
   });
   const module = AppModule.forRoot(config, { silent: options.logger === false, reload: options.reload });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
@@ -49,8 +42,7 @@ export async function createBrokerApp(
   // Security headers on every answer (nosniff, frame-ancestors none, no referrer, CSP...).
   await app.register(helmet, HELMET_OPTIONS);
   registerAccessLog(app);
-  registerTokenRoute(app);
-  front.shortcut = tokenRequestListener(app, config.trustedProxies);
+  fastPath.attach(app);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app));
   return app;
 }

@@ -1,17 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ErrorBodyDto } from '../http/error-body.dto';
 import { TokenResponseDto } from '../token/serve/token-response.dto';
-
-const error = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: getSchemaPath(ErrorBodyDto) } } },
-});
+import { tokenRouteOpenApi } from '../token/serve/token-route.openapi';
 
 /**
- * The OpenAPI document: Nest's routes from their decorators, plus GET /token, which is a
- * request listener in front of Fastify and a plain Fastify route (token-request-listener.ts,
- * token-route.ts) and so is described here by hand.
+ * The OpenAPI document: Nest's routes from their decorators, plus GET /token, which is no
+ * Nest route and is described by hand beside it (token-route.openapi.ts).
  */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -21,27 +16,6 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Caller key' }, 'caller-key')
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [TokenResponseDto, ErrorBodyDto] });
-  document.paths['/token'] = {
-    get: {
-      operationId: 'getToken',
-      summary: 'The current token of a profile (role token:read)',
-      security: [{ 'caller-key': [] }],
-      parameters: [
-        { name: 'profile', in: 'query', required: false, schema: { type: 'string' } },
-        { name: 'min_ttl', in: 'query', required: false, schema: { type: 'integer', minimum: 0, maximum: 86400 } },
-      ],
-      responses: {
-        '200': {
-          description: 'Headers Cache-Control: no-store and Pragma: no-cache',
-          content: { 'application/json': { schema: { $ref: getSchemaPath(TokenResponseDto) } } },
-        },
-        '400': error('invalid_request, profile_required'),
-        '401': error('unauthenticated'),
-        '403': error('forbidden'),
-        '404': error('unknown_profile'),
-        '503': error('token_unavailable, min_ttl_unsatisfiable (with Retry-After)'),
-      },
-    },
-  };
+  document.paths['/token'] = tokenRouteOpenApi();
   return document;
 }

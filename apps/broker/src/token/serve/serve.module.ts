@@ -6,7 +6,7 @@ import { TokenCacheModule } from '../token-cache.module';
 import { TokenServing } from './token-serving';
 import { TokenService } from './token.service';
 
-/** GET /token: answered in front of Fastify (attachTokenFastPath) by TokenServing. */
+/** GET /token: answered in front of Fastify (TokenFastPath) by TokenServing. */
 @Module({
   imports: [AdmissionModule, ProfilesModule, TokenCacheModule, RefreshModule],
   providers: [TokenService, TokenServing],
