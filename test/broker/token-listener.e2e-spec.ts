@@ -4,7 +4,7 @@ import request from 'supertest';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
 import { loadBrokerConfig } from '../../apps/broker/src/config/load-broker-config';
 import { createBrokerApp } from '../../apps/broker/src/create-broker-app';
-import { TokenServing } from '../../apps/broker/src/token/serve/token-serving';
+import { TokenEndpoint } from '../../apps/broker/src/token/serve/token-endpoint.service';
 import { brokerEnv, writeCallersFile } from '../support/broker';
 import { recordEnvSecrets } from '../support/leak-ledger';
 
@@ -22,7 +22,7 @@ const comparable = (text: string) => {
 
 // GET /token over the network is answered by the request listener in front of Fastify
 // (token-request-listener.ts); HEAD, injected requests and a closing server get the Fastify
-// route. Both must be the same route: one TokenServing, the same headers and bodies.
+// route. Both must be the same route: one TokenEndpoint, the same headers and bodies.
 describe('GET /token: the request listener in front of Fastify', () => {
   let emulator: StartedEmulator;
   let app: NestFastifyApplication;
@@ -93,7 +93,7 @@ describe('GET /token: the request listener in front of Fastify', () => {
 
   it('answers 500 internal_error, never a crash, when serving throws, and serves again after', async () => {
     const authorization = `Bearer ${keys.reader}`;
-    const serve = jest.spyOn(app.get(TokenServing), 'serve');
+    const serve = jest.spyOn(app.get(TokenEndpoint), 'serve');
     serve.mockImplementationOnce(() => {
       throw new Error('boom with token-like detail');
     });

@@ -18,7 +18,7 @@ export interface Admitted<P extends ProfileParams> {
 }
 
 /**
- * Who may go on, for GET /token (TokenServing) and every Nest route with a role (CallerGuard)
+ * Who may go on, for GET /token (TokenEndpoint) and every Nest route with a role (CallerGuard)
  * alike, in one order: the key (401, or 429 once the address used its budget of failures),
  * the caller's rate limit (429: every request of a known caller counts, whatever follows),
  * the route's parameters (400), the role and profile (403), the profile's existence (404,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { ProfileResolver } from '../profiles/profile-resolver';
-import { TokenService } from '../token/serve/token.service';
+import { TokenSource } from '../token/serve/token-source.service';
 import { Lifecycle } from './lifecycle.service';
 
 /** Readiness indicators: not draining, and a servable token in memory for every profile. */
@@ -10,7 +10,7 @@ export class TokenHealthIndicator {
   constructor(
     private readonly health: HealthIndicatorService,
     private readonly profiles: ProfileResolver,
-    private readonly tokens: TokenService,
+    private readonly tokens: TokenSource,
     private readonly lifecycle: Lifecycle,
   ) {}
 

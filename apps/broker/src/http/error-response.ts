@@ -39,7 +39,7 @@ function publicMessage(exception: HttpException): string {
 
 /**
  * The one mapping from a failure to an HTTP answer `{error, message}` with a stable code,
- * shared by the Nest exception filter and GET /token (TokenServing).
+ * shared by the Nest exception filter and GET /token (TokenEndpoint).
  */
 export function describeError(exception: unknown): ErrorResponse {
   if (exception instanceof BrokerError) {

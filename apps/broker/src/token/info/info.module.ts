@@ -2,12 +2,12 @@ import { Module } from '@nestjs/common';
 import { AdmissionModule } from '../../admission/admission.module';
 import { TokenCacheModule } from '../token-cache.module';
 import { TokenInfoService } from './token-info.service';
-import { TokenController } from './token.controller';
+import { TokenInfoController } from './token-info.controller';
 
 /** GET /token/info: the token's metadata, never the token. */
 @Module({
   imports: [AdmissionModule, TokenCacheModule],
-  controllers: [TokenController],
+  controllers: [TokenInfoController],
   providers: [TokenInfoService],
 })
 export class InfoModule {}

@@ -8,7 +8,7 @@ import { tokenRequestListener, type RequestShortcut } from './token-request-list
  * GET /token's way in, the one seam createBrokerApp uses: `serverFactory` for Fastify's
  * options (an HTTP server that offers each request to the listener before Fastify), and
  * `attach` once the app exists (the request listener, and the Fastify route for what the
- * listener leaves: HEAD, injected requests, GET while closing). Both run TokenServing.
+ * listener leaves: HEAD, injected requests, GET while closing). Both run TokenEndpoint.
  */
 export class TokenFastPath {
   /** Set by `attach`: until the app exists, every request goes to Fastify. */

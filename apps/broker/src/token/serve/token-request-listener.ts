@@ -7,8 +7,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AccessLog } from '../../logging/access-log';
 import type { RequestAudit } from '../../logging/request-audit';
 import { requestIdOf } from '../../logging/request-id';
-import type { TokenAnswer } from './token-body';
-import { TOKEN_HEADERS, TokenServing } from './token-serving';
+import type { TokenAnswer } from './token-answers';
+import { TOKEN_HEADERS, TokenEndpoint } from './token-endpoint.service';
 
 /** Answers the request and returns true, or returns false to leave it to Fastify. */
 export type RequestShortcut = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -30,7 +30,7 @@ function headerList(answer: TokenAnswer): string[] {
  * objects, routing, the global hooks of Nest's adapter and helmet, the reply's send path)
  * cost as much as the route itself. Only `GET /token` and `GET /token?...` are taken, and not
  * once the server is closing (Fastify then answers 503 with `Connection: close`); everything
- * else goes to Fastify, where the same TokenServing also answers HEAD and injected requests.
+ * else goes to Fastify, where the same TokenEndpoint also answers HEAD and injected requests.
  *
  * What Fastify would have given this route is done here the same way: the client address
  * through the same trusted proxies (@fastify/proxy-addr, Fastify's own), the request id
@@ -39,7 +39,7 @@ function headerList(answer: TokenAnswer): string[] {
  * timeouts are the HTTP server's, so they are handled as for every route.
  */
 export function tokenRequestListener(app: NestFastifyApplication, trustedProxies: readonly string[]): RequestShortcut {
-  const serving = app.get(TokenServing);
+  const serving = app.get(TokenEndpoint);
   const log = app.get(AccessLog);
   const logger = new Logger('TokenRoute');
   const trust = trustedProxies.length > 0 ? proxyAddr.compile([...trustedProxies]) : undefined;

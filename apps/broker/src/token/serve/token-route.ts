@@ -1,8 +1,8 @@
 import type { FastifyReply } from 'fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { recordAudit, type RequestAudit } from '../../logging/request-audit';
-import type { TokenAnswer } from './token-body';
-import { TOKEN_HEADERS, TokenServing } from './token-serving';
+import type { TokenAnswer } from './token-answers';
+import { TOKEN_HEADERS, TokenEndpoint } from './token-endpoint.service';
 
 /**
  * GET /token as a plain route on Nest's own Fastify instance (Nest's per-request pipeline of
@@ -10,10 +10,10 @@ import { TOKEN_HEADERS, TokenServing } from './token-serving';
  * over the network are answered before Fastify by the request listener
  * (token-request-listener.ts); this route answers the rest: HEAD /token, requests injected
  * into Fastify, and GET /token once the server is closing (Fastify answers 503 first). Both
- * run TokenServing, the one implementation of the route.
+ * run TokenEndpoint, the one implementation of the route.
  */
 export function registerTokenRoute(app: NestFastifyApplication): void {
-  const serving = app.get(TokenServing);
+  const serving = app.get(TokenEndpoint);
   // Status and Retry-After on the reply; the serialized body is the handler's result.
   const prepare = (answer: TokenAnswer, reply: FastifyReply): string => {
     void reply.status(answer.status);

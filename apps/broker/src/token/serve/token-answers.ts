@@ -16,7 +16,7 @@ export interface TokenAnswer {
  * the largest share of the route's own CPU. The same answer object comes back while it is
  * unchanged, so the HTTP layer may cache what it derives from it (the header list).
  */
-export class TokenBodies {
+export class TokenAnswers {
   private readonly byProfile = new Map<string, { record: TokenRecord; expiresIn: number; answer: TokenAnswer }>();
 
   answer(record: TokenRecord, now: number): TokenAnswer {

@@ -1,11 +1,11 @@
 import { makeRecord } from '../../../../../test/support/token-records';
-import { TokenBodies } from './token-body';
+import { TokenAnswers } from './token-answers';
 
-describe('TokenBodies', () => {
+describe('TokenAnswers', () => {
   const record = makeRecord('default', 3, { expiresAt: 1_000_000_500 });
 
   it('serializes the GET /token body with expires_in as whole seconds left', () => {
-    expect(JSON.parse(new TokenBodies().json(record, 1_000_000_500 - 4_200))).toEqual({
+    expect(JSON.parse(new TokenAnswers().json(record, 1_000_000_500 - 4_200))).toEqual({
       access_token: 'token-default-3',
       token_type: 'Bearer',
       expires_in: 4,
@@ -16,7 +16,7 @@ describe('TokenBodies', () => {
   });
 
   it('reuses the string while expires_in is unchanged, and not across seconds or tokens', () => {
-    const bodies = new TokenBodies();
+    const bodies = new TokenAnswers();
     const later = makeRecord('default', 4, { expiresAt: 1_000_010_500 });
     const first = bodies.json(later, 1_000_000_000); // 10.5 s left: expires_in 10
     expect(bodies.json(later, 1_000_000_499)).toBe(first); // 10.001 s left: still 10

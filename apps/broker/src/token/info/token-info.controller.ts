@@ -10,10 +10,10 @@ import { TokenInfoService } from './token-info.service';
 /** The guard has authenticated the caller and resolved `request.profileName` for its role. */
 const profileOf = (request: AuthenticatedRequest): string => request.profileName as string;
 
-/** GET /token itself is not a Nest route: TokenServing, answered by token-request-listener.ts and token-route.ts. */
+/** GET /token itself is not a Nest route: TokenEndpoint, answered by token-request-listener.ts and token-route.ts. */
 @Controller('token')
 @UseGuards(CallerGuard)
-export class TokenController {
+export class TokenInfoController {
   constructor(private readonly infos: TokenInfoService) {}
 
   @Get('info')

@@ -14,12 +14,12 @@ import { TokenRefresher } from '../refresh/token-refresher.service';
 const COLD_POLL_MS = 250;
 
 /**
- * Serves tokens. The hot path is a memory read; only when nothing servable is in memory
+ * Where a servable token comes from (for GET /token and readiness). The hot path is a memory read; only when nothing servable is in memory
  * does a request touch Redis, and then all concurrent callers of a profile share one
  * single-flight wait (and at most one refresh under the lock).
  */
 @Injectable()
-export class TokenService {
+export class TokenSource {
   private readonly inFlight = new SingleFlight<string, TokenRecord>();
 
   constructor(

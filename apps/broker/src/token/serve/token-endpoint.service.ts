@@ -6,10 +6,10 @@ import { staticSecurityHeaders } from '../../http/security-headers';
 import type { RequestAudit } from '../../logging/request-audit';
 import { TokenFingerprinter } from '../../logging/token-fingerprint';
 import { BrokerMetrics } from '../../metrics/broker-metrics';
-import { TokenBodies, type TokenAnswer } from './token-body';
+import { TokenAnswers, type TokenAnswer } from './token-answers';
 import { parseTokenQuery } from './token-query';
 import type { TokenRecord } from '../../store/token-record';
-import { TokenService } from './token.service';
+import { TokenSource } from './token-source.service';
 
 /**
  * The headers of every GET /token answer: helmet's (the same as the other routes', computed
@@ -29,15 +29,15 @@ export const TOKEN_HEADERS: Readonly<Record<string, string>> = Object.freeze({
  * Synchronous when the token is in memory (the common case): no promise per request.
  */
 @Injectable()
-export class TokenServing {
+export class TokenEndpoint {
   private readonly logger = new Logger('TokenRoute');
-  private readonly bodies = new TokenBodies();
+  private readonly bodies = new TokenAnswers();
   /** One tally of served tokens per caller and profile (BrokerMetrics.servedTally). */
   private readonly servedTallies = new WeakMap<Caller, Map<string, { count: number }>>();
 
   constructor(
     private readonly admission: CallerAdmission,
-    private readonly tokens: TokenService,
+    private readonly tokens: TokenSource,
     private readonly metrics: BrokerMetrics,
     private readonly fingerprints: TokenFingerprinter,
   ) {}
