@@ -52,17 +52,19 @@ describe('hostile input against a broker process', () => {
   };
   const get = (path: string, headers: string[] = [`Authorization: Bearer ${key}`]) =>
     raw(port, head([`GET ${path} HTTP/1.1`, ...headers]));
+  /** `headers` as sent, after Host and Connection; Content-Length is added unless one is given. */
+  const request = (method: string, path: string, headers: string[], body: string | Buffer) => {
+    const length = headers.some((h) => /^content-length:/i.test(h))
+      ? []
+      : [`Content-Length: ${Buffer.byteLength(body)}`];
+    const lines = [`${method} ${path} HTTP/1.1`, 'Host: localhost', 'Connection: close', ...headers, ...length];
+    return raw(port, Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), Buffer.from(body)]));
+  };
   const send = (method: string, path: string, contentType: string, body: string | Buffer) =>
-    raw(
-      port,
-      Buffer.concat([
-        Buffer.from(
-          `${method} ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${key}\r\n` +
-            `Content-Type: ${contentType}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
-        ),
-        Buffer.from(body),
-      ]),
-    );
+    request(method, path, [`Authorization: Bearer ${key}`, `Content-Type: ${contentType}`], body);
+  /** A report of a token that is not the current one: 200 `replaced`, nothing asked of Proof. */
+  const report = () => JSON.stringify({ access_token: garbage('not-the-current-token') });
+  const verdictOf = (answer: Answer) => (JSON.parse(answer.body) as { verdict?: unknown }).verdict;
 
   beforeAll(async () => {
     emulator = await startEmulator({ admin: true, clients: 'app:app-secret' });
@@ -102,6 +104,45 @@ describe('hostile input against a broker process', () => {
       sent.push(...headers.map((h) => h.replace(/^Authorization: (Bearer |Basic )?/, '')).filter((v) => v.length > 8));
       expectError(await get('/token', headers), 401, 'unauthenticated');
       expectError(await get('/token/info', headers), 401, 'unauthenticated');
+    });
+
+    // RFC 9110 §11.1: the scheme is case-insensitive and 1*SP parts it from the credentials;
+    // field names are case-insensitive and the whitespace around a value is not part of it (§5.5).
+    const everyRoute = async (headers: string[]) => [
+      await get('/token', headers),
+      await get('/token/info', headers),
+      await request('POST', '/token/rejected', [...headers, 'Content-Type: application/json'], report()),
+    ];
+
+    it.each([
+      ['a lowercase scheme', (k: string) => [`Authorization: bearer ${k}`]],
+      ['an uppercase scheme', (k: string) => [`Authorization: BEARER ${k}`]],
+      ['a mixed-case scheme', (k: string) => [`Authorization: bEaReR ${k}`]],
+      ['three spaces between scheme and key', (k: string) => [`Authorization: Bearer   ${k}`]],
+      ['spaces and tabs around the value', (k: string) => [`Authorization: \t Bearer ${k} \t`]],
+      ['a lowercase field name', (k: string) => [`authorization: Bearer ${k}`]],
+      ['an uppercase field name and scheme', (k: string) => [`AUTHORIZATION: BEARER ${k}`]],
+    ])('accepts %s on every route', async (_case, headers) => {
+      const [token, info, rejected] = await everyRoute(headers(key));
+      expect([token.status, info.status, rejected.status]).toEqual([200, 200, 200]);
+      expect(verdictOf(rejected)).toBe('replaced');
+    });
+
+    it.each([
+      ['a tab between scheme and key (not SP)', (k: string) => [`Authorization: Bearer\t${k}`]],
+      ['no space between scheme and key', (k: string) => [`Authorization: Bearer${k}`]],
+      ['a longer scheme', (k: string) => [`Authorization: Bearers ${k}`]],
+      ['the valid key sent twice', (k: string) => [`Authorization: Bearer ${k}`, `Authorization: Bearer ${k}`]],
+      [
+        'the valid key twice, names cased apart',
+        (k: string) => [`Authorization: Bearer ${k}`, `authorization: bearer ${k}`],
+      ],
+      [
+        'the valid key, then garbage',
+        (k: string) => [`Authorization: Bearer ${k}`, `Authorization: Bearer ${garbage('2nd')}`],
+      ],
+    ])('answers 401 unauthenticated to %s, on every route', async (_case, headers) => {
+      for (const answer of await everyRoute(headers(key))) expectError(answer, 401, 'unauthenticated');
     });
 
     it.each([
@@ -243,9 +284,107 @@ describe('hostile input against a broker process', () => {
       expectError(await send('POST', '/token/rejected', contentType, body), status, code);
     });
 
+    const postRoutes = ['/token/rejected', '/token/refresh'];
+
+    // Refused before any recursive parse or validation: a stack overflow here was a 500.
+    const tooDeepOrWide: [string, string][] = [
+      ['5,000 nested arrays', `${'['.repeat(5_000)}${']'.repeat(5_000)}`],
+      ['2,000 nested objects', `${'{"a":'.repeat(2_000)}1${'}'.repeat(2_000)}`],
+      ['a field nested one level over the limit (9)', `{"access_token":${'['.repeat(8)}${']'.repeat(8)}}`],
+      ['an unclosed 10,000-deep array', '['.repeat(10_000)],
+      [
+        'an object of 65 members',
+        JSON.stringify(Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i]))),
+      ],
+      ['an array of 5,000 elements', `{"access_token":[${new Array(5_000).fill(0).join(',')}]}`],
+      ['a repeated access_token', '{"access_token":"a","access_token":"b"}'],
+      ['a repeated profile', '{"access_token":"a","profile":"default","profile":"other"}'],
+      ['a key repeated through an escape', '{"access_token":"a","access\\u005ftoken":"b"}'],
+      ['a __proto__ key nested', '{"access_token":"a","x":{"__proto__":{"admin":true}}}'],
+      ['a constructor.prototype key', '{"access_token":"a","constructor":{"prototype":{"admin":true}}}'],
+      ['an empty body', ''],
+      ['malformed JSON', '{"access_token":"a",}'],
+    ];
+    it.each(postRoutes.flatMap((path) => tooDeepOrWide.map(([name, body]) => [path, name, body] as const)))(
+      'answers POST %s 400 invalid_request to %s, in the parser',
+      async (path, _case, body) => {
+        expectError(await send('POST', path, 'application/json', body), 400, 'invalid_request');
+      },
+    );
+
+    it.each([
+      ['a JSON string', '"x"'],
+      ['a JSON number', '5'],
+      ['an access_token of 5,000 characters', JSON.stringify({ access_token: garbage('t'.repeat(5_000)) })],
+      ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])],
+    ])('answers POST /token/rejected 400 invalid_request to %s', async (_case, body) => {
+      expectError(await send('POST', '/token/rejected', 'application/json', body), 400, 'invalid_request');
+    });
+
+    it.each([
+      ['16 KB + 1 byte', 16 * 1024 + 1, 413, 'payload_too_large'],
+      ['exactly 16 KB (an access_token too long)', 16 * 1024, 400, 'invalid_request'],
+    ])('answers a JSON body of %s with %i %s', async (_case, size, status, code) => {
+      const opening = '{"access_token":"';
+      const body = `${opening}${'s'.repeat(size - opening.length - 2)}"}`;
+      expect(Buffer.byteLength(body)).toBe(size);
+      expectError(await send('POST', '/token/rejected', 'application/json', body), status, code);
+    });
+
+    it.each(
+      postRoutes.flatMap((path) =>
+        [
+          ['a form (was accepted)', 'application/x-www-form-urlencoded'],
+          ['plain text holding JSON', 'text/plain'],
+          ['text/json', 'text/json'],
+          ['a +json suffix type', 'application/merge-patch+json'],
+          ['a type that starts like JSON', 'application/jsonp'],
+          ['octet-stream', 'application/octet-stream'],
+          ['an empty Content-Type', ''],
+        ].map(([name, type]) => [path, name, type] as const),
+      ),
+    )('answers POST %s 415 unsupported_media_type to %s', async (path, _case, type) => {
+      const body = type.includes('form') ? `access_token=${garbage('form')}` : report();
+      expectError(await send('POST', path, type, body), 415, 'unsupported_media_type');
+    });
+
+    it.each(postRoutes)('answers POST %s 415 unsupported_media_type to a body without Content-Type', async (path) => {
+      const answer = await request('POST', path, [`Authorization: Bearer ${key}`], report());
+      expectError(answer, 415, 'unsupported_media_type');
+    });
+
+    it.each([
+      ['a charset', 'application/json; charset=utf-8'],
+      ['upper case', 'APPLICATION/JSON; Charset=UTF-8'],
+      ['spaces around the parameter', 'application/json ; charset=utf-8'],
+    ])('accepts JSON with %s', async (_case, type) => {
+      const answer = await send('POST', '/token/rejected', type, report());
+      expect({ status: answer.status, verdict: verdictOf(answer) }).toEqual({ status: 200, verdict: 'replaced' });
+    });
+
     it('ignores the body of a GET (never read nor parsed), whatever its size or type', async () => {
       const answer = await send('GET', '/token', 'application/json', `{${garbage('x'.repeat(100 * 1024))}`);
       expect(answer.status).toBe(200);
+    });
+  });
+
+  describe('duplicated headers', () => {
+    const json = (extra: string[]) => [`Authorization: Bearer ${key}`, ...extra];
+
+    it.each([
+      ['JSON, then a form', ['Content-Type: application/json', 'Content-Type: application/x-www-form-urlencoded']],
+      ['a form, then JSON', ['Content-Type: application/x-www-form-urlencoded', 'Content-Type: application/json']],
+      ['JSON twice', ['Content-Type: application/json', 'content-type: application/json']],
+    ])('answers two Content-Types (%s) 415 unsupported_media_type', async (_case, types) => {
+      expectError(await request('POST', '/token/rejected', json(types), report()), 415, 'unsupported_media_type');
+    });
+
+    it.each([
+      ['two different Content-Lengths', ['Content-Length: 2', 'Content-Length: 3']],
+      ['Content-Length and chunked Transfer-Encoding', ['Content-Length: 2', 'Transfer-Encoding: chunked']],
+    ])('answers %s 400 invalid_request (request smuggling)', async (_case, lengths) => {
+      const headers = json(['Content-Type: application/json', ...lengths]);
+      expectError(await request('POST', '/token/rejected', headers, '{}'), 400, 'invalid_request');
     });
   });
 

@@ -12,6 +12,7 @@ import { HELMET_OPTIONS } from './http/security-headers';
 import { answerClientError, answerFrameworkError, MAX_HEADER_BYTES } from './http/client-errors';
 import { TokenFastPath } from './token/serve/token-fast-path';
 import { registerAccessLog } from './logging/access-log';
+import { registerJsonBodyParser } from './http/json-body.parser';
 
 /** Creates (not yet listening) the broker app on Fastify; shared by main.ts, the demo and the tests. */
 export async function createBrokerApp(
@@ -37,8 +38,13 @@ export async function createBrokerApp(
     serverFactory: fastPath.serverFactory,
   });
   const module = AppModule.forRoot(config, { silent: options.logger === false, reload: options.reload });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
+  // Nest's body parsers off: registerJsonBodyParser is the only one (415 for anything else).
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+  });
   app.useLogger(app.get(Logger));
+  registerJsonBodyParser(app);
   // Security headers on every answer (nosniff, frame-ancestors none, no referrer, CSP...).
   await app.register(helmet, HELMET_OPTIONS);
   registerAccessLog(app);

@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { authorizationOf } from '../auth/authorization-header';
 import type { Caller } from '../auth/caller';
 import { InvalidRequestError } from '../http/broker.errors';
 import { auditOf, recordAudit, type RequestAudit } from '../logging/request-audit';
@@ -34,7 +35,7 @@ export class CallerGuard implements CanActivate {
     const audit: RequestAudit = { ...auditOf(request.raw) };
     recordAudit(request.raw, audit);
     const { caller, profile } = this.admission.admit(
-      request.headers.authorization,
+      authorizationOf(request.raw),
       request.ip,
       roles,
       readParams,

@@ -22,11 +22,24 @@ describe('CallerAuthenticator', () => {
   });
 
   it.each([
+    ['lowercase', 'bearer key-a1'],
+    ['uppercase', 'BEARER key-a1'],
+    ['mixed case', 'bEaReR key-a1'],
+    ['several spaces (RFC 9110 §11.1: 1*SP)', 'Bearer    key-a1'],
+  ])('accepts the scheme in %s', (_case, authorization) => {
+    const auth = new CallerAuthenticator(live([entry('a', ['key-a1'])]));
+    expect(auth.authenticate(authorization).name).toBe('a');
+  });
+
+  it.each([
     ['no header', undefined],
     ['an unknown key', 'Bearer key-c'],
     ['the stored hash itself', `Bearer ${hashCallerKey('key-a1')}`],
     ['another scheme', 'Basic key-a1'],
-    ['a lowercase scheme', 'bearer key-a1'],
+    ['a tab between scheme and key (not SP)', 'Bearer\tkey-a1'],
+    ['no space between scheme and key', 'Bearerkey-a1'],
+    ['a scheme that only starts like Bearer', 'Bearers key-a1'],
+    ['a key with a trailing tab', 'Bearer key-a1\t'],
     ['a key with a space', 'Bearer key a1'],
     ['a key over 256 characters', `Bearer ${'k'.repeat(257)}`],
   ])('refuses %s with 401', (_case, authorization) => {

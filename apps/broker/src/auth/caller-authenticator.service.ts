@@ -37,7 +37,10 @@ export class CallerAuthenticator {
 
   /** Resolves `Authorization: Bearer <key>` to a caller; 401 for anything else. */
   authenticate(authorization: string | undefined): Caller {
-    const match = /^Bearer ([\x21-\x7e]{1,256})$/.exec(authorization ?? '');
+    // RFC 9110 §11.1: the scheme is case-insensitive and `1*SP` parts it from the credentials
+    // (RFC 6750 §2.1: `"Bearer" 1*SP b64token`); a tab is not a separator there. Node has
+    // already trimmed whitespace around the whole value.
+    const match = /^bearer +([\x21-\x7e]{1,256})$/i.exec(authorization ?? '');
     if (!match || match[1].length > MAX_KEY_LENGTH) throw new UnauthenticatedError();
     // Looked up by the key's SHA-256, as stores of API keys do: the lookup's timing can only
     // tell about the digest of what was sent, which reveals nothing about any stored key

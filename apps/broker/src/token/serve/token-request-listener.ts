@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import proxyAddr from '@fastify/proxy-addr';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { authorizationOf } from '../../auth/authorization-header';
 import { AccessLog } from '../../logging/access-log';
 import type { RequestAudit } from '../../logging/request-audit';
 import { requestIdOf } from '../../logging/request-id';
@@ -99,7 +100,7 @@ export function tokenRequestListener(app: NestFastifyApplication, trustedProxies
     try {
       const address = trust ? proxyAddr(request, trust) : request.socket.remoteAddress;
       const audit: RequestAudit = {};
-      const answer = serving.serve(request.headers.authorization, address, query, audit);
+      const answer = serving.serve(authorizationOf(request), address, query, audit);
       if (answer instanceof Promise)
         answer.then((settled) => write(request, response, settled, started, address, audit)).catch(failed);
       else write(request, response, answer, started, address, audit);

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { authorizationOf } from '../../auth/authorization-header';
 import { recordAudit, type RequestAudit } from '../../logging/request-audit';
 import type { TokenAnswer } from './token-answers';
 import { TOKEN_HEADERS, TokenEndpoint } from './token-endpoint.service';
@@ -29,7 +30,7 @@ export function registerTokenRoute(app: NestFastifyApplication): void {
       const audit: RequestAudit = {};
       recordAudit(request.raw, audit);
       const answer = serving.serve(
-        request.headers.authorization,
+        authorizationOf(request.raw),
         request.ip,
         request.query as Record<string, unknown>,
         audit,
