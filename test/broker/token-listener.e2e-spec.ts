@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
@@ -72,19 +72,34 @@ describe('GET /token: the request listener in front of Fastify', () => {
     expect(fastifyRequests).toBe(before + 4);
   });
 
+  const bearer = (key: string): string | string[] => `Bearer ${key}`;
   it.each([
-    ['a token', '/token', 'reader'],
-    ['a token with min_ttl', '/token?min_ttl=30', 'reader'],
-    ['an unknown query parameter', '/token?scope=admin', 'reader'],
-    ['a repeated parameter', '/token?min_ttl=1&min_ttl=2', 'reader'],
-    ['an out-of-range min_ttl', '/token?min_ttl=99999', 'reader'],
-    ['an unknown profile', '/token?profile=nope', 'reader'],
-    ['no key', '/token', undefined],
-    ['a caller without token:read', '/token', 'dashboard'],
-  ])('gives the Fastify route the same answer for %s', async (_case, path, caller) => {
-    const headers = caller ? { authorization: `Bearer ${keys[caller]}` } : {};
-    const network = await request(url).get(path).set(headers);
+    ['a token', '/token', 'reader', 200, bearer],
+    ['a token with min_ttl', '/token?min_ttl=30', 'reader', 200, bearer],
+    ['an unknown query parameter', '/token?scope=admin', 'reader', 400, bearer],
+    ['a repeated parameter', '/token?min_ttl=1&min_ttl=2', 'reader', 400, bearer],
+    ['an out-of-range min_ttl', '/token?min_ttl=99999', 'reader', 400, bearer],
+    ['an unknown profile', '/token?profile=nope', 'reader', 404, bearer],
+    ['no key', '/token', undefined, 401, bearer],
+    ['a caller without token:read', '/token', 'dashboard', 403, bearer],
+    // RFC 9110 §11.1: the scheme is case-insensitive, 1*SP before the key (a tab is not SP).
+    ['a lowercase scheme', '/token', 'reader', 200, (key: string) => `bearer ${key}`],
+    ['an uppercase scheme', '/token', 'reader', 200, (key: string) => `BEARER ${key}`],
+    ['three spaces before the key', '/token', 'reader', 200, (key: string) => `Bearer   ${key}`],
+    ['a tab before the key', '/token', 'reader', 401, (key: string) => `Bearer\t${key}`],
+    ['no space before the key', '/token', 'reader', 401, (key: string) => `Bearer${key}`],
+    ['a lowercase scheme without token:read', '/token', 'dashboard', 403, (key: string) => `bearer ${key}`],
+    // Two Authorization lines (Node keeps the first) are no credentials.
+    ['the key sent twice', '/token', 'reader', 401, (key: string) => [`Bearer ${key}`, `Bearer ${key}`]],
+    ['the key, then another', '/token', 'reader', 401, (key: string) => [`Bearer ${key}`, 'Bearer other-key-xyz']],
+  ])('gives the Fastify route the same answer for %s', async (_case, path, caller, status, scheme) => {
+    const authorization = caller ? scheme(keys[caller]) : undefined;
+    // An array goes to Node's setHeader as is: one Authorization line per value.
+    const sent = authorization === undefined ? {} : { authorization: authorization as string };
+    const network = await request(url).get(path).set(sent);
+    const headers = authorization ? ({ authorization } as OutgoingHttpHeaders) : {};
     const injected = await app.getHttpAdapter().getInstance().inject({ method: 'GET', url: path, headers });
+    expect(network.status).toBe(status);
     expect(injected.statusCode).toBe(network.status);
     expect(routeHeaders(injected.headers)).toEqual(routeHeaders(network.headers));
     expect(comparable(injected.body)).toEqual(comparable(network.text));
