@@ -1,6 +1,7 @@
 // Child processes of the bench: every one is tracked and killed when the bench ends, however it ends.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -36,6 +37,8 @@ export interface Proc {
   stop(timeoutMs?: number): Promise<void>;
 }
 
+let emptyDir: string | undefined;
+
 /** Spawns `command` with only PATH and `env`, and keeps the tail of its output for error messages. */
 export function start(
   name: string,
@@ -46,7 +49,13 @@ export function start(
   stdout: 'pipe' | 'ignore' = 'pipe',
 ): Proc {
   const startedAt = performance.now();
-  const child = spawn(command, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', stdout, 'pipe'] });
+  // In an empty directory: the apps would read a developer's `.env` from their working directory.
+  emptyDir ??= mkdtempSync(join(tmpdir(), 'bench-process-'));
+  const child = spawn(command, args, {
+    env: { PATH: process.env.PATH, ...env },
+    cwd: emptyDir,
+    stdio: ['ignore', stdout, 'pipe'],
+  });
   running.add(child);
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8_000));

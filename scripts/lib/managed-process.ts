@@ -1,4 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { outputCapture } from './output-capture';
 
 const running = new Set<ChildProcess>();
@@ -7,7 +10,14 @@ const running = new Set<ChildProcess>();
 // test), no redis-server, broker or haproxy it started may outlive it.
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  if (emptyDir) rmSync(emptyDir, { recursive: true, force: true });
 });
+
+// The apps read a `.env` in their working directory (loadEnvFile). A child started here gets
+// its whole environment from its caller, so by default it runs in an empty directory: a
+// developer's `.env` in the checkout must not add to it (a REDIS_URL, a second profile).
+let emptyDir: string | undefined;
+const noEnvFileDir = (): string => (emptyDir ??= mkdtempSync(join(tmpdir(), 'managed-process-')));
 
 export interface ManagedProcess {
   readonly name: string;
@@ -22,6 +32,8 @@ export interface ManagedProcess {
 
 export interface StartOptions {
   readonly env: NodeJS.ProcessEnv;
+  /** Working directory: an empty one unless given (no `.env` there). */
+  readonly cwd?: string;
   /** Called with every complete output line, e.g. to print it with a prefix. */
   readonly onLine?: (line: string) => void;
 }
@@ -35,6 +47,7 @@ export function startManagedProcess(
 ): ManagedProcess {
   const child = spawn(command, args, {
     env: { PATH: process.env.PATH, ...options.env },
+    cwd: options.cwd ?? noEnvFileDir(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigValidationError } from './config/config.errors';
 import { loadBrokerConfig } from './config/load-broker-config';
+import { loadEnvFile } from './config/env-file';
 import { createBrokerApp } from './create-broker-app';
 import { installGracefulShutdown } from './graceful-shutdown';
 
@@ -12,6 +13,7 @@ const ignoreSighup = () => undefined;
 process.on('SIGHUP', ignoreSighup);
 
 async function bootstrap(): Promise<void> {
+  loadEnvFile();
   const config = loadBrokerConfig(process.env);
   // SIGHUP and changed files re-run the same loader on the same environment (ConfigReloader).
   const app = await createBrokerApp(config, { reload: () => loadBrokerConfig(process.env) });

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { parseEmulatorConfig } from './config/emulator-config';
+import { loadEnvFile } from './config/env-file';
 import { startEmulator } from './start-emulator';
 
 async function main(): Promise<void> {
+  loadEnvFile();
   const config = parseEmulatorConfig(process.env);
   const emulator = await startEmulator({ ...config, logger: ['error', 'warn'] });
   const admin = config.admin ? 'on' : 'off';
