@@ -17,6 +17,7 @@ interface Lock {
 export class MemoryTokenStore extends TokenStore {
   readonly kind = 'memory';
   readonly ready = true;
+  readonly unreachable = false;
   private readonly records = new Map<string, TokenRecord>();
   private readonly fences = new Map<string, number>();
   private readonly locks = new Map<string, Lock>();

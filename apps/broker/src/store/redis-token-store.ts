@@ -16,6 +16,11 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   get ready(): boolean {
     return this.redis.status === 'ready';
   }
+  get unreachable(): boolean {
+    return this.failedSinceReady && !this.ready;
+  }
+  /** A connection attempt failed, or the connection was lost, since the last `ready`. */
+  private failedSinceReady = false;
   private readonly logger = new Logger(RedisTokenStore.name);
   private readonly listeners: TokenUpdateListener[] = [];
   private readonly handOverListeners: HandOverListener[] = [];
@@ -27,6 +32,10 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   ) {
     super();
     defineBrokerCommands(redis);
+    // ioredis emits `error` for a connection attempt that failed, `close` for a lost connection.
+    redis.on('error', () => (this.failedSinceReady = true));
+    redis.on('close', () => (this.failedSinceReady = true));
+    redis.on('ready', () => (this.failedSinceReady = false));
   }
 
   onModuleInit(): void {

@@ -50,6 +50,11 @@ export abstract class TokenStore {
   abstract readonly kind: 'redis' | 'memory';
   /** False while the store cannot take commands (Redis disconnected). */
   abstract get ready(): boolean;
+  /**
+   * True from a failed connection attempt (or a lost connection) until the store is ready
+   * again: an outage. Not while a first connection is still being made.
+   */
+  abstract get unreachable(): boolean;
   abstract read(profile: string): Promise<TokenRecord | undefined>;
   /** Takes the lock if free; the fence is above the counter, the stored record and `fenceFloor`. */
   abstract acquireLock(profile: string, ttlMs: number, fenceFloor: number): Promise<LockLease | undefined>;

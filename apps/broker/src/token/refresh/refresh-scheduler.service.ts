@@ -44,7 +44,11 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
       fence === undefined ? this.cache.handOverCleared(profile, sentAt) : this.handOver(profile, fence),
     );
     // Back on Redis (maybe restarted empty): register again and look for a hand-over at once.
-    this.store.onReconnect(() => void this.reconcileAll());
+    this.store.onReconnect(() => {
+      if (this.storeWasDown) this.logger.log('Redis reachable again: refreshes resume');
+      this.storeWasDown = false;
+      void this.reconcileAll();
+    });
     this.registry.addInterval(
       REFRESH_JOB,
       setInterval(() => void this.refreshDue(), this.config.refresh.checkIntervalMs),
@@ -88,11 +92,11 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
       await this.refresher.refresh(this.profiles.require(name), (stored, now) =>
         isDue(stored, now, this.config.refresh),
       );
-      this.storeWasDown = false;
     } catch (error) {
       if (this.store.ready) this.logger.warn(`profile ${name}: scheduled refresh failed: ${(error as Error).message}`);
-      else if (!this.storeWasDown) {
-        // Once per outage: tokens are served from memory until their floor meanwhile.
+      else if (this.store.unreachable && !this.storeWasDown) {
+        // Once per outage: tokens are served from memory until their floor meanwhile. Not
+        // while the first connection is being made (at boot): the next tick tries again.
         this.storeWasDown = true;
         this.logger.warn('Redis unreachable: refreshes paused, serving tokens from memory');
       }
