@@ -6,7 +6,7 @@
 # system (mmdebstrap) with this machine's Node 20 and npm at the official image's paths and
 # user node (uid 1000). It is kept in buildah's storage under a name keyed by the Node and npm
 # versions and this recipe, so later runs reuse it. Prints one line per image:
-#   built <name> in <s> s, <size>
+#   built <name> in <s> s, <size>     or     kept <name> (inputs unchanged), <size>
 # Environment: IMAGE_TAG (default "local"), BUILDAH_ISOLATION (default chroot: an OCI runtime
 # cannot run here), NODE_EXTRA_CA_CERTS (a CA bundle for npm's registry behind a TLS proxy:
 # mounted into the build's RUN steps only, never copied into an image).
@@ -53,7 +53,7 @@ make_base() {
   buildah add --quiet "$ctr" "$work/rootfs.tar" / >/dev/null
   buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --env "NODE_VERSION=${node_version#v}" --cmd node \
-    --label org.opencontainers.image.description="stand-in for $from" "$ctr"
+    --label "proof.stand-in-for=$from" "$ctr"
   buildah commit --quiet --rm --format docker "$ctr" "$base" >/dev/null
   rm -rf "$work"
 }
@@ -68,10 +68,22 @@ ensure_base() {
   buildah tag "$base" "$from"
 }
 
+# A digest of everything the Dockerfiles COPY, the Dockerfile and the base: an image whose label
+# matches is up to date (buildah's layer cache alone still takes a minute per image here).
+inputs_digest() {
+  { echo "$base $1"; find "$1" package.json package-lock.json tsconfig.json tsconfig.build.json nest-cli.json \
+      apps libs scripts -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-16
+}
+
 build_image() {
-  local dockerfile="$1" name="$2" start=$SECONDS
+  local dockerfile="$1" name="$2" start=$SECONDS digest
+  digest="$(inputs_digest "$dockerfile")"
+  if [[ "$(buildah inspect --type image --format '{{index .Docker.Config.Labels "proof.build-inputs"}}' "$name" 2>/dev/null)" == "$digest" ]]; then
+    echo "kept $name (inputs unchanged), $(buildah images --format '{{.Size}}' "$name")"
+    return
+  fi
   local args=(--isolation "$BUILDAH_ISOLATION" --layers --pull=never --format docker --quiet
-    -f "$dockerfile" -t "$name")
+    --label "proof.build-inputs=$digest" -f "$dockerfile" -t "$name")
   if [[ -n "${NODE_EXTRA_CA_CERTS:-}" ]]; then
     # npm's global config of the stand-in (prefix /usr/local) names the bundle; both are
     # bind mounts of the RUN steps, so no layer holds them.

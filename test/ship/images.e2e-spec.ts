@@ -43,7 +43,8 @@ describeImages('the broker and emulator images, run as compose runs them', () =>
 
   beforeAll(async () => {
     const built = await buildImages();
-    for (const image of built.images) console.log(`built ${image.name} in ${image.seconds} s`);
+    console.log(built.output.trim());
+    expect(built.images.map((image) => image.name).sort()).toEqual([BROKER_IMAGE, EMULATOR_IMAGE].sort());
     redis = await startRedis();
     secrets = makeComposeSecrets();
     emulator = mountImage(EMULATOR_IMAGE, 'emulator');

@@ -25,8 +25,9 @@ export interface BuiltImage {
 }
 
 /**
- * Runs docker/images.sh: the stand-in base (cached in buildah's storage), then both images
- * (buildah's layer cache makes an unchanged rebuild quick). Resolves with its "built" lines.
+ * Runs docker/images.sh: the stand-in base (cached in buildah's storage), then both images,
+ * kept when their inputs did not change since they were last built (the script serializes
+ * parallel calls). Resolves with one entry per image.
  */
 export function buildImages(): Promise<{ images: BuiltImage[]; output: string }> {
   return new Promise((resolve, reject) => {
@@ -37,11 +38,18 @@ export function buildImages(): Promise<{ images: BuiltImage[]; output: string }>
       (error, stdout, stderr) => {
         const output = `${stdout}${stderr}`;
         if (error) return reject(new Error(`docker/images.sh failed: ${error.message}\n${output.slice(-4_000)}`));
-        const images = [...stdout.matchAll(/^built (\S+) in (\d+) s, (.+)$/gm)].map(([, name, s, size]) => ({
+        const built = [...stdout.matchAll(/^built (\S+) in (\d+) s, (.+)$/gm)].map(([, name, s, size]) => ({
           name,
           seconds: Number(s),
           size,
         }));
+        // An image whose inputs did not change since its last build is kept: 0 s here.
+        const kept = [...stdout.matchAll(/^kept (\S+) \(inputs unchanged\), (.+)$/gm)].map(([, name, size]) => ({
+          name,
+          seconds: 0,
+          size,
+        }));
+        const images = [...built, ...kept];
         resolve({ images, output: stdout });
       },
     );
