@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds docker/broker.Dockerfile and docker/emulator.Dockerfile, unchanged, with buildah
 # where no Docker engine and no registry for base images are at hand (see docs/IMAGES.md):
-#   docker/images.sh [base|build]   # default: build (makes the stand-in base first if missing)
+#   docker/images.sh [base|build|clean]   # default: build (makes the stand-in base first if missing)
+# clean: removes the working containers a killed test run left (named proof-ship-*) and their mounts.
 # The FROM image, node:20-bookworm-slim, is stood in by a Debian bookworm minbase root file
 # system (mmdebstrap) with this machine's Node 20 and npm at the official image's paths and
 # user node (uid 1000). It is kept in buildah's storage under a name keyed by the Node and npm
@@ -108,5 +109,12 @@ case "${1:-build}" in
     build_image docker/broker.Dockerfile "localhost/proof-token-broker:$tag"
     build_image docker/emulator.Dockerfile "localhost/proof-emulator:$tag"
     ;;
-  *) echo "usage: $0 [base|build]" >&2; exit 2 ;;
+  clean)
+    for ctr in $(buildah containers --format '{{.ContainerName}}' | grep '^proof-ship-' || true); do
+      root="$(buildah mount "$ctr")"
+      for target in "$root/proc" "$root/dev"; do ! mountpoint -q "$target" || umount --lazy "$target"; done
+      buildah umount "$ctr" >/dev/null && buildah rm "$ctr" >/dev/null && echo "removed $ctr"
+    done
+    ;;
+  *) echo "usage: $0 [base|build|clean]" >&2; exit 2 ;;
 esac

@@ -77,7 +77,8 @@ function resolveUser(root: string, user: string): { uid: number; gid: number; ho
 
 /** `buildah from` + `buildah mount`: the file system a runtime would start the image in. */
 export function mountImage(image: string, label: string): ImageContainer {
-  const name = `${label}-${randomBytes(4).toString('hex')}`;
+  // The prefix lets `docker/images.sh clean` find what a killed test run left behind.
+  const name = `proof-ship-${label}-${randomBytes(4).toString('hex')}`;
   buildah('from', '--pull=never', '--name', name, image);
   const root = buildah('mount', name);
   const config = imageConfig(image);
