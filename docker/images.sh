@@ -88,14 +88,10 @@ build_image() {
   if [[ -n "${NODE_EXTRA_CA_CERTS:-}" ]]; then
     # npm's global config of the stand-in (prefix /usr/local) names the bundle; both are
     # bind mounts of the RUN steps, so no layer holds them.
-    local npmrc
-    npmrc="$(mktemp)"
-    echo "cafile=/run/build-ca/ca.crt" >"$npmrc"
-    args+=(--volume "$NODE_EXTRA_CA_CERTS:/run/build-ca/ca.crt:ro" --volume "$npmrc:/usr/local/etc/npmrc:ro")
+    args+=(--volume "$NODE_EXTRA_CA_CERTS:/run/build-ca/ca.crt:ro" --volume "$build_npmrc:/usr/local/etc/npmrc:ro")
   fi
   buildah bud "${args[@]}" . >/dev/null
   echo "built $name in $((SECONDS - start)) s, $(buildah images --format '{{.Size}}' "$name")"
-  [[ -z "${npmrc:-}" ]] || rm -f "$npmrc"
 }
 
 # Jest runs the image suites in parallel: one build at a time, the others then find it cached.
@@ -105,6 +101,9 @@ flock 9
 case "${1:-build}" in
   base) ensure_base ;;
   build)
+    build_npmrc="$(mktemp)"
+    trap 'rm -f "$build_npmrc"' EXIT
+    echo "cafile=/run/build-ca/ca.crt" >"$build_npmrc"
     ensure_base
     build_image docker/broker.Dockerfile "localhost/proof-token-broker:$tag"
     build_image docker/emulator.Dockerfile "localhost/proof-emulator:$tag"
