@@ -21,7 +21,9 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
+# Only this app and the shared library: `nest build` compiles every project (both apps, scripts).
+COPY --from=build --chown=node:node /app/dist/apps/broker ./dist/apps/broker
+COPY --from=build --chown=node:node /app/dist/libs ./dist/libs
 COPY --chown=node:node package.json ./
 USER node
 EXPOSE 3000

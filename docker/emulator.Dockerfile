@@ -20,7 +20,9 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production EMULATOR_HOST=0.0.0.0 EMULATOR_PORT=4010
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
-COPY --from=build --chown=node:node /app/dist ./dist
+# Only this app and the shared library: `nest build` compiles every project (both apps, scripts).
+COPY --from=build --chown=node:node /app/dist/apps/proof-emulator ./dist/apps/proof-emulator
+COPY --from=build --chown=node:node /app/dist/libs ./dist/libs
 USER node
 EXPOSE 4010
 HEALTHCHECK --interval=10s --timeout=2s --retries=3 \
