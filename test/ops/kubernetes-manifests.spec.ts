@@ -22,6 +22,7 @@ interface Probe {
 }
 interface Container {
   name: string;
+  image: string;
   env: EnvVar[];
   ports: { name: string; containerPort: number }[];
   readinessProbe: Probe;
@@ -101,7 +102,7 @@ describe('docker/kubernetes: kustomize base and example overlay', () => {
   })();
   // kubectl is not a Debian or npm package this project can install; where it is, it checks the renderer.
   (kubectl ? it : it.skip)('renders the overlay as `kubectl kustomize` does', () => {
-    const theirs = loadAll(execFileSync('kubectl', ['kustomize', OVERLAY]).toString(), undefined, {
+    const theirs = loadAll(execFileSync('kubectl', ['kustomize', OVERLAY]).toString(), null, {
       schema: YAML11_SCHEMA,
     });
     const key = (o: Manifest) => `${o.kind}/${o.metadata.name}`;

@@ -9,10 +9,11 @@ import { loadAll, YAML11_SCHEMA } from 'js-yaml';
  * are replaced). Any other kustomization field is refused rather than ignored. Where kubectl
  * is installed, test/ops/kubernetes-manifests.spec.ts compares this with `kubectl kustomize`.
  */
-export type Manifest = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } & Record<
-  string,
-  unknown
->;
+export type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+} & Record<string, unknown>;
 interface Kustomization {
   resources?: string[];
   namespace?: string;
@@ -24,7 +25,7 @@ const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'imag
 
 // Kubernetes reads YAML 1.1 (sigs.k8s.io/yaml): 0440 is octal there, as in a file mode.
 export const readManifests = (path: string): Manifest[] =>
-  loadAll(readFileSync(path, 'utf8'), undefined, { schema: YAML11_SCHEMA }).filter(Boolean) as Manifest[];
+  loadAll(readFileSync(path, 'utf8'), null, { schema: YAML11_SCHEMA }).filter(Boolean) as Manifest[];
 
 export function readKustomization(dir: string): Kustomization {
   const [kustomization] = readManifests(join(dir, 'kustomization.yaml')) as unknown as Kustomization[];
