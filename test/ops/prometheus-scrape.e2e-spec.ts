@@ -126,4 +126,21 @@ describe('Prometheus (Debian) scraping a local cluster with docker/prometheus.ym
     const scraped = await prometheus.api<string[]>('label/__name__/values');
     expect([...used].filter((name) => !scraped.includes(name))).toEqual([]);
   });
+
+  // Last: it stops the replicas. A failed scrape marks a replica's series stale at once.
+  it('puts BrokerNoReplicaReady up (pending for its minute) once no replica answers', async () => {
+    await Promise.all(cluster.replicas.map((r) => cluster.stopReplica(r.name)));
+    type Alert = { labels: Record<string, string>; state: string };
+    let alerts: Alert[] = [];
+    await waitUntil(
+      'BrokerNoReplicaReady pending',
+      async () => {
+        alerts = (await prometheus.api<{ alerts: Alert[] }>('alerts')).alerts;
+        return alerts.length > 0;
+      },
+      30_000,
+      250,
+    );
+    expect(alerts.map((a) => [a.labels.alertname, a.state])).toEqual([['BrokerNoReplicaReady', 'pending']]);
+  });
 });
