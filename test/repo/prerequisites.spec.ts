@@ -16,9 +16,15 @@ const PACKAGE_OF: Record<string, string> = {
   haproxy: 'haproxy',
   prometheus: 'prometheus',
   promtool: 'prometheus',
+  // The container image builds (test/ship, docker/images.sh).
+  buildah: 'buildah',
+  mmdebstrap: 'mmdebstrap',
 };
-/** Part of every Debian install (coreutils, libc-bin) or of Node itself. */
-const BASE_SYSTEM = new Set(['node', 'npm', 'npx', 'nproc', 'getconf', 'sh', 'bash', 'sleep', 'kill']);
+/** Part of every Debian install (coreutils, util-linux, mount, libc-bin) or of Node itself. */
+// prettier-ignore
+const BASE_SYSTEM = new Set([
+  'node', 'npm', 'npx', 'sh', 'bash', 'nproc', 'getconf', 'sleep', 'kill', 'du', 'chroot', 'setpriv', 'mount', 'umount',
+]);
 /** Used only where present, never required: no Debian or npm package of this project brings them. */
 const OPTIONAL = new Set([
   // Compares test/support/kustomize-render.ts with `kubectl kustomize` (Debian's kubectl is 1.20, too old).
