@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAll, YAML11_SCHEMA } from 'js-yaml';
 import { HealthController } from '../../apps/broker/src/health/health.controller';
@@ -162,7 +162,11 @@ describe('docker/kubernetes: the Deployment matches the broker', () => {
   it('runs 3 non-root replicas on a read-only root, with resources, spread over nodes', () => {
     expect(deployment.spec.replicas).toBe(3);
     expect(pod.securityContext.runAsNonRoot).toBe(true);
-    expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+    // The image names its user (USER node): the kubelet can only check non-root with a numeric
+    // uid, which is 1000 for node in the node:20 images.
+    const dockerfile = readFileSync(join(KUBERNETES, '..', 'broker.Dockerfile'), 'utf8');
+    expect(/^USER (\S+)$/m.exec(dockerfile)?.[1]).toBe('node');
+    expect(pod.securityContext.runAsUser).toBe(1000);
     expect(broker.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     expect(Object.keys(broker.resources.requests).sort()).toEqual(['cpu', 'memory']);
     expect(broker.resources.limits.memory).toBeDefined();
