@@ -5,7 +5,7 @@ import { loadAll, YAML11_SCHEMA } from 'js-yaml';
 import { HealthController } from '../../apps/broker/src/health/health.controller';
 import { BROKER_ENV_KEYS, BrokerEnv } from '../../apps/broker/src/config/broker-env.schema';
 import { validateObject } from '../../apps/broker/src/config/validate-object';
-import { Manifest, readKustomization, renderKustomization } from '../support/kustomize-render';
+import { Manifest, readKustomization, renderKustomization, strategicMerge } from '../support/kustomize-render';
 import { k8sSchemaProblems } from '../support/kubernetes-schemas';
 
 const KUBERNETES = join(__dirname, '..', '..', 'docker', 'kubernetes');
@@ -90,6 +90,37 @@ describe('docker/kubernetes: kustomize base and example overlay', () => {
     const problems = k8sSchemaProblems(broken as unknown as Manifest);
     expect(problems.some((p) => p.includes('/spec/replicas'))).toBe(true);
     expect(problems.some((p) => p.includes('templat'))).toBe(true);
+  });
+
+  it('merges patches as kustomize does: maps deeply, named lists by name, other lists replaced', () => {
+    const merged = strategicMerge(
+      {
+        a: { b: 1, c: 2 },
+        env: [
+          { name: 'X', value: '1' },
+          { name: 'Y', value: '2' },
+        ],
+        args: ['-a', '-b'],
+      },
+      {
+        a: { c: 3 },
+        env: [
+          { name: 'Y', value: '3' },
+          { name: 'Z', value: '4' },
+        ],
+        args: ['-c'],
+      },
+    );
+    expect(merged).toEqual({
+      a: { b: 1, c: 3 },
+      env: [
+        { name: 'X', value: '1' },
+        { name: 'Y', value: '3' },
+        { name: 'Z', value: '4' },
+      ],
+      args: ['-c'],
+    });
+    expect(() => strategicMerge({ a: { b: 1 } }, { a: { $patch: 'delete' } })).toThrow('$patch');
   });
 
   const kubectl = (() => {

@@ -42,7 +42,11 @@ const named = (list: unknown[]): list is { name: string }[] =>
 export function strategicMerge(base: unknown, patch: unknown): unknown {
   if (isMap(base) && isMap(patch)) {
     const merged: Record<string, unknown> = { ...base };
-    for (const [key, value] of Object.entries(patch)) merged[key] = strategicMerge(base[key], value);
+    for (const [key, value] of Object.entries(patch)) {
+      // $patch, $retainKeys, $setElementOrder...: directives this small merge does not do.
+      if (key.startsWith('$')) throw new Error(`kustomize-render does not do the ${key} directive`);
+      merged[key] = strategicMerge(base[key], value);
+    }
     return merged;
   }
   if (Array.isArray(base) && Array.isArray(patch) && named(base) && named(patch)) {
