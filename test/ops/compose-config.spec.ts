@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { load, YAML11_SCHEMA } from 'js-yaml';
 import type { BrokerConfig } from '../../apps/broker/src/config/broker-config';
 import { BrokerMetrics } from '../../apps/broker/src/metrics/broker-metrics';
+import { metricNames } from '../support/prometheus';
 
 const ROOT = join(__dirname, '..', '..');
 const DOCKER = join(ROOT, 'docker');
@@ -48,19 +49,6 @@ function envOf(service: Service): Env {
 }
 const dependsOn = (service: Service): string[] =>
   Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {});
-
-/** Metric names in a PromQL expression: identifiers that are not functions, keywords or labels. */
-function metricNames(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, '')
-    .replace(/\[[^\]]*\]/g, '')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, '');
-  const keywords = new Set(['and', 'or', 'unless', 'bool', 'offset', 'atan2']);
-  return [...bare.matchAll(/(?<![\w$.])([a-zA-Z_:][\w:]*)(\s*\()?/g)]
-    .filter(([, name, call]) => !call && !keywords.has(name))
-    .map(([, name]) => name);
-}
 
 const compose = yaml<Compose>('docker-compose.yml');
 const brokers = Object.entries(compose.services).filter(([, s]) => s.build?.dockerfile?.endsWith('broker.Dockerfile'));
