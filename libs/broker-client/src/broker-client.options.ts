@@ -53,7 +53,7 @@ const DEFAULT_POLICY: Omit<CachePolicy, 'safetyMarginMs' | 'minTtlMs'> = {
   maxSpreadMs: 30_000,
   duePollMs: 100,
   backoffBaseMs: 500,
-  backoffMaxMs: 30_000,
+  backoffMaxMs: 10_000,
 };
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;

@@ -25,6 +25,7 @@ export class BrokerClient {
   private readonly profile?: string;
   private readonly hooks: BrokerClientHooks;
   private readonly fetchImpl: typeof fetch;
+  private readonly requestTimeoutMs: number;
   private readonly now: () => number;
   private readonly random: Random;
   private held?: HeldToken;
@@ -50,6 +51,7 @@ export class BrokerClient {
       this.fetchImpl,
     );
     this.policy = resolved.policy;
+    this.requestTimeoutMs = resolved.requestTimeoutMs;
     this.profile = resolved.profile;
     this.hooks = options.hooks ?? {};
     this.now = options.now ?? Date.now;
@@ -107,8 +109,17 @@ export class BrokerClient {
       if (usable && this.lastError.retryable) return this.servedStale(usable);
       throw this.lastError;
     }
+    const deadline = this.now() + this.requestTimeoutMs;
     try {
-      return (await this.refresh()).token;
+      for (;;) {
+        const held = await this.refresh();
+        if (this.now() < held.usableUntil) return held.token;
+        // The broker still serves a token inside our margin (a reused token near its expiry,
+        // which it stops serving at its own floor): its successor is close, ask again.
+        if (this.now() >= deadline)
+          throw new BrokerClientError('token_unavailable', 'no token with the safety margin left');
+        await new Promise((resolve) => setTimeout(resolve, this.policy.duePollMs));
+      }
     } catch (error) {
       const failure = asClientError(error);
       const still = this.usable();
