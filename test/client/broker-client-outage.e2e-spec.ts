@@ -1,12 +1,12 @@
 import { startClientCluster, type ClientCluster } from './support/client-cluster';
-import { prepareWorker, startWorker } from './support/client-workers';
+import { prepareWorker, startWorker, stopAll } from './support/client-workers';
 import { sleep } from '../support/wait';
 
 const TTL_SECONDS = 10;
 const SAFETY_MARGIN_SECONDS = 2;
 
 /**
- * Every broker replica stopped for longer than a token lives: clients keep calling Proof on
+ * Every broker replica stopped (then one started again) for longer than a token lives: clients keep calling Proof on
  * their cached token until the safety margin, then fail with the typed error
  * (broker_unreachable), never with a Proof 401, and recover once the replicas are back.
  */
@@ -21,25 +21,25 @@ describe('BrokerClient processes while every replica is down', () => {
   afterAll(async () => cluster?.stop());
 
   it('serves from cache until the margin, then fails typed, and recovers', async () => {
-    const runs = [0, 1].map((i) =>
+    const runs = [0, 1].map(() =>
       startWorker(worker, {
         MODE: 'client',
-        BROKER_URL: cluster.urls[i],
+        BROKER_URL: cluster.urls[0],
         BROKER_KEY: cluster.keys.svc,
         PROOF_URL: cluster.emulator.url,
-        DURATION_MS: '34000',
-        BACKOFF_MAX_MS: '2000',
         SAFETY_MARGIN_SECONDS: String(SAFETY_MARGIN_SECONDS),
+        BACKOFF_MAX_MS: '2000',
       }),
     );
-    await sleep(2_000);
+    await Promise.all(runs.map((r) => r.started()));
     const stoppedAt = Date.now();
     await cluster.stopReplicas();
     // Longer than any token the clients hold can last.
     await sleep(TTL_SECONDS * 1000 + 1_000);
-    await cluster.startReplicas();
+    await cluster.startReplicas([0]);
     const backAt = Date.now();
-    const stats = await Promise.all(runs.map((r) => r.result()));
+    await sleep(3_000);
+    const stats = await stopAll(runs);
     console.log(
       `outage of ${backAt - stoppedAt} ms:\n${stats
         .map(
@@ -56,11 +56,13 @@ describe('BrokerClient processes while every replica is down', () => {
       expect(s.staleServed).toBeGreaterThan(0);
       expect(s.firstFailureAt - stoppedAt).toBeGreaterThan(500);
       // Then the typed error, and only that, before the token itself expired.
-      expect(Object.keys(s.failures)).toEqual(['broker_unreachable']);
+      // (a replica that is back may first answer token_unavailable while it gets a token)
+      expect(Object.keys(s.failures)).toContain('broker_unreachable');
+      expect(Object.keys(s.failures).filter((code) => code !== 'token_unavailable')).toEqual(['broker_unreachable']);
       expect(s.firstFailureAt - stoppedAt).toBeLessThan(TTL_SECONDS * 1000);
       // Back to work once a replica answers again.
-      expect(s.lastFailureAt).toBeLessThan(backAt + 5_000);
-      expect(s.okAfterLastFailure).toBeGreaterThan(10);
+      expect(s.lastFailureAt).toBeLessThan(backAt + 2_500);
+      expect(s.okAfterLastFailure).toBeGreaterThan(5);
     }
   }, 150_000);
 });

@@ -16,7 +16,8 @@ export interface ClientCluster {
   /** `svc` (token:read) for the clients, `ops` (admin) for forced refreshes. */
   readonly keys: Record<'svc' | 'ops', string>;
   stopReplicas(): Promise<void>;
-  startReplicas(): Promise<void>;
+  /** Starts the replicas again (`only`: just those, by index). */
+  startReplicas(only?: number[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,16 +48,23 @@ export async function startClientCluster(policy: TokenPolicy, ttlSeconds: number
   recordEnvSecrets(env);
   const ports = await Promise.all([freePort(), freePort(), freePort()]);
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
-  let children: ManagedProcess[] = [];
-  const startReplicas = async () => {
-    children = ports.map((port, i) =>
-      startProcess(process.execPath, [requireBuilt(BROKER_MAIN)], {
-        env: { ...env, PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', BROKER_REPLICA_ID: `r${i + 1}` },
-      }),
+  const children: ManagedProcess[] = [];
+  const startReplicas = async (only = [0, 1, 2]) => {
+    for (const i of only)
+      children[i] = startProcess(process.execPath, [requireBuilt(BROKER_MAIN)], {
+        env: {
+          ...env,
+          PATH: process.env.PATH,
+          PORT: String(ports[i]),
+          HOST: '127.0.0.1',
+          BROKER_REPLICA_ID: `r${i + 1}`,
+        },
+      });
+    await Promise.all(only.map((i) => urls[i]).map((url) => waitForHttp(`${url}/health/ready`, 200, 90_000))).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}\n${children.map((c) => c.output().slice(-1_500)).join('\n')}`);
+      },
     );
-    await Promise.all(urls.map((url) => waitForHttp(`${url}/health/ready`, 200, 90_000))).catch((error: Error) => {
-      throw new Error(`${error.message}\n${children.map((c) => c.output().slice(-1_500)).join('\n')}`);
-    });
   };
   const stopReplicas = async () => void (await Promise.all(children.map((c) => c.stop('SIGTERM'))));
   await startReplicas();

@@ -2,8 +2,8 @@
  * A service calling Proof in a loop, run as its own process by the client e2e specs (compiled
  * by client-workers.ts, loading the BUILT @proof-broker/client through its package exports).
  * MODE=client uses BrokerClient.fetch; MODE=naive caches GET /token's answer until expires_at
- * (less NAIVE_MARGIN_MS), as a service without the client would. Prints one JSON line of
- * counts at the end.
+ * (less NAIVE_MARGIN_MS), as a service without the client would. Runs for DURATION_MS or until
+ * SIGTERM; prints `first call ok` after its first success and one JSON line of counts at the end.
  */
 import { BrokerClient, BrokerClientError } from '@proof-broker/client';
 
@@ -11,7 +11,8 @@ const env = process.env;
 const proofUrl = env.PROOF_URL as string;
 const brokerUrl = env.BROKER_URL as string;
 const key = env.BROKER_KEY as string;
-const end = Date.now() + Number(env.DURATION_MS);
+let end = Date.now() + Number(env.DURATION_MS ?? 600_000);
+process.once('SIGTERM', () => (end = 0));
 const intervalMs = Number(env.INTERVAL_MS ?? 50);
 
 const stats = {
@@ -53,6 +54,7 @@ function fail(code: string): void {
 }
 
 function succeed(): void {
+  if (stats.ok === 0) process.stdout.write('first call ok\n');
   stats.ok++;
   stats.okAfterLastFailure++;
 }

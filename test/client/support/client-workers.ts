@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { transformFileSync } from '@swc/core';
 import { requireBuilt } from '../../support/broker-process';
 import { ManagedProcess, startProcess } from '../../support/child-process';
+import { waitUntil } from '../../support/wait';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const PACKAGE = join(ROOT, 'libs', 'broker-client');
@@ -44,6 +45,8 @@ export function prepareWorker(): string {
 
 export interface WorkerRun {
   readonly process: ManagedProcess;
+  /** Resolves once the worker's first call to Proof succeeded. */
+  started(): Promise<void>;
   result(): Promise<WorkerStats>;
 }
 
@@ -52,6 +55,7 @@ export function startWorker(file: string, env: NodeJS.ProcessEnv): WorkerRun {
   const child = startProcess(process.execPath, [file], { env: { ...env, PATH: process.env.PATH } });
   return {
     process: child,
+    started: () => waitUntil('the worker to call Proof', () => child.output().includes('first call ok'), 60_000, 100),
     result: async () => {
       const code = await child.exited();
       const line = child
@@ -67,3 +71,9 @@ export function startWorker(file: string, env: NodeJS.ProcessEnv): WorkerRun {
 /** Sums the counts of several workers. */
 export const total = (stats: WorkerStats[], field: 'calls' | 'ok' | 'proof401' | 'failed' | 'reports'): number =>
   stats.reduce((sum, s) => sum + s[field], 0);
+
+/** Stops the workers (SIGTERM ends their loop) and returns their counts. */
+export async function stopAll(runs: readonly WorkerRun[]): Promise<WorkerStats[]> {
+  await Promise.all(runs.map((r) => r.process.stop('SIGTERM')));
+  return Promise.all(runs.map((r) => r.result()));
+}
