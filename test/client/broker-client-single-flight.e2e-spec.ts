@@ -28,6 +28,7 @@ describe('BrokerClient single flight (real broker, Redis and emulator)', () => {
     broker = await startBrokerInProcess({
       ...brokerEnv({ emulator, callers, redis }),
       BROKER_UPSTREAM_TIMEOUT_MS: '10000',
+      BROKER_LOCK_TTL_MS: '30000',
     });
   }, 60_000);
   afterAll(async () => {

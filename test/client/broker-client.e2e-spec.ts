@@ -11,7 +11,8 @@ function report(title: string, stats: WorkerStats[]): void {
   const rows = stats.map(
     (s, i) =>
       `  ${s.mode.padEnd(6)} #${i}: calls ${s.calls}, ok ${s.ok}, Proof 401s ${s.proof401}, failed ${s.failed}, ` +
-      `reports ${s.reports}, broker requests ${s.brokerRequests}`,
+      `reports ${s.reports}, broker requests ${s.brokerRequests}` +
+      (s.failed > 0 ? `, failures ${JSON.stringify(s.failures)}` : ''),
   );
   console.log(`${title}\n${rows.join('\n')}`);
 }
