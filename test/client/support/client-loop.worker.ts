@@ -64,7 +64,7 @@ function clientCall(): (path: string) => Promise<Response> {
     url: brokerUrl,
     key,
     safetyMarginSeconds: Number(env.SAFETY_MARGIN_SECONDS ?? 2),
-    requestTimeoutMs: 8_000,
+    requestTimeoutMs: 15_000,
     fetch: counting,
     policy: env.BACKOFF_MAX_MS ? { backoffMaxMs: Number(env.BACKOFF_MAX_MS) } : undefined,
     hooks: { servedStale: () => void stats.staleServed++ },
