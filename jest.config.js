@@ -25,6 +25,7 @@ module.exports = {
   forceExit: true,
   rootDir: '.',
   roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+  modulePathIgnorePatterns: ['<rootDir>/libs/.*/dist/'],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   transform: { '^.+\\.(t|j)s$': swc },
   // The leak scan (test/leak-scan): a ledger of every secret and token, searched at the end.
@@ -34,5 +35,7 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|content-disposition|cookie)/)'],
   moduleNameMapper: {
     '^@app/proof-contract(|/.*)$': '<rootDir>/libs/proof-contract/src$1',
+    '^@proof-broker/client$': '<rootDir>/libs/broker-client/src/index',
+    '^@proof-broker/client/nest$': '<rootDir>/libs/broker-client/src/nest',
   },
 };

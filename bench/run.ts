@@ -7,6 +7,7 @@ import { BenchConfig, benchConfig } from './parts/bench-config';
 import { ReplicasResult, runReplicas } from './parts/replicas';
 import { runSingle } from './parts/single';
 import { runStartup } from './parts/startup';
+import { runClient } from './parts/client';
 import { keptNotes, renderDocument } from './lib/document';
 import { requireHaproxy } from './lib/haproxy';
 import { killAll, ROOT, sleep, startCpuMeter } from './lib/processes';
@@ -45,7 +46,9 @@ async function runParts(cfg: BenchConfig, profileDir?: string): Promise<Results 
       log(`parts 3, 4: ${count} replica(s) behind HAProxy (${cfg.clusterSeconds} s)`);
       replicas.push(await runReplicas(count, cfg, { redis, emulator: shortTokens, callers, dir }));
     }
-    return { startup, single, replicas };
+    log('part 6: BrokerClient.getToken() on a cached token');
+    const client = await runClient(cfg.quick);
+    return { startup, single, replicas, client };
   } finally {
     await Promise.all([longTokens.proc.stop(), shortTokens.proc.stop(), redis.stop()]);
     rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 // The results as Markdown tables (stdout and docs/BENCHMARKS.md), and the targets judged.
 import type { BenchConfig } from '../parts/bench-config';
+import type { ClientResult } from '../parts/client';
 import type { ReplicasResult } from '../parts/replicas';
 import type { SingleResult } from '../parts/single';
 import type { StartupResult } from '../parts/startup';
@@ -8,6 +9,7 @@ export interface Results {
   readonly startup: StartupResult;
   readonly single: SingleResult;
   readonly replicas: ReplicasResult[];
+  readonly client?: ClientResult;
 }
 
 type Cell = string | number;
@@ -167,6 +169,21 @@ function targetsTable({ startup, single, replicas }: Results): string {
 }
 
 /** Every table; the targets only in the full run (quick numbers are a smoke test). */
+function clientTable({ callNs, awaitedNs, calls }: ClientResult): string {
+  return table(
+    ['call', 'ns per call', 'calls', 'target'],
+    [
+      [
+        '`getToken()` (returns a settled promise)',
+        n1(callNs),
+        n0(calls),
+        `< 1,000 ns: ${callNs < 1_000 ? 'met' : 'missed'}`,
+      ],
+      ['`await getToken()`', n1(awaitedNs), n0(calls / 10), ''],
+    ],
+  );
+}
+
 export function renderTables(results: Results, cfg: BenchConfig): string {
   const { replicas } = results;
   const parts = [
@@ -179,6 +196,7 @@ export function renderTables(results: Results, cfg: BenchConfig): string {
     '### 5. Memory and start-up',
     memoryTable(results),
   ];
+  if (results.client) parts.push('### 6. `BrokerClient.getToken()` on a cached token', clientTable(results.client));
   if (!cfg.quick) parts.push('### Targets', targetsTable(results));
   return parts.join('\n\n');
 }

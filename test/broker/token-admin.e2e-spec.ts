@@ -136,7 +136,18 @@ describe('POST /token/refresh (real Redis, real emulator)', () => {
     expect(fence).toBeGreaterThan(oldFence);
     const body = responses[0].body as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual(
-      ['created_at', 'expires_at', 'expires_in', 'fence', 'fingerprint', 'outcome', 'profile', 'refreshed_by'].sort(),
+      [
+        'created_at',
+        'expires_at',
+        'expires_in',
+        'fence',
+        'fingerprint',
+        'outcome',
+        'profile',
+        'refresh_at',
+        'refresh_in',
+        'refreshed_by',
+      ].sort(),
     );
     expect(body).toMatchObject({
       profile: 'default',
@@ -144,6 +155,7 @@ describe('POST /token/refresh (real Redis, real emulator)', () => {
       fingerprint: expect.stringMatching(/^[0-9a-f]{12}$/),
     });
     expect(body.expires_in).toBeGreaterThan(TTL_SECONDS - 5);
+    expect(body.refresh_in).toBeLessThan(body.expires_in as number);
     expect(responses[0].headers['cache-control']).toBe('no-store');
 
     const fresh = await currentToken();

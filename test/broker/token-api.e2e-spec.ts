@@ -110,12 +110,18 @@ describe('GET /token and /token/info (real Redis, real emulator)', () => {
       token_type: 'Bearer',
       expires_in: expect.any(Number),
       expires_at: expect.any(String),
+      refresh_at: expect.any(String),
+      refresh_in: expect.any(Number),
       scope: 'read write',
       profile: 'alpha',
     });
     expect(res.body.expires_in).toBeGreaterThan(20);
     expect(res.body.expires_in).toBeLessThanOrEqual(30);
     expect(Math.abs(Date.parse(res.body.expires_at) - (before + res.body.expires_in * 1000))).toBeLessThan(3_000);
+    // The refresh hint comes before expiry, and refresh_in counts down to it.
+    expect(Date.parse(res.body.refresh_at)).toBeLessThan(Date.parse(res.body.expires_at));
+    expect(res.body.refresh_in).toBeLessThan(res.body.expires_in);
+    expect(Math.abs(Date.parse(res.body.refresh_at) - (before + res.body.refresh_in * 1000))).toBeLessThan(3_000);
     const [lookup] = await emulatorAdmin(emulator.url).lookup([res.body.access_token]);
     expect(validAt(lookup, Date.now())).toBe(true);
     expect(lookup.clientId).toBe('alpha-app');
@@ -195,6 +201,9 @@ describe('GET /token and /token/info (real Redis, real emulator)', () => {
     });
     expect(res.body.expires_in).toBeGreaterThan(0);
     expect(Date.parse(res.body.next_refresh_at)).toBeLessThan(Date.parse(res.body.expires_at));
+    // The hint GET /token gave for the same token: no replica's planned refresh comes before it.
+    expect(res.body.refresh_at).toBe(token.body.refresh_at);
+    expect(Date.parse(res.body.next_refresh_at)).toBeGreaterThanOrEqual(Date.parse(res.body.refresh_at));
     expect(JSON.stringify(res.body)).not.toContain(token.body.access_token);
   });
 

@@ -62,13 +62,26 @@ export function plannedRefreshAt(record: TokenRecord, timing: RefreshTiming, ran
 const isReused = (record: TokenRecord): boolean => record.refreshAfter > record.expiresAt;
 
 /**
- * Whether `record` is due for replacement: true from the earliest wake-up any replica can
- * have (the shared point minus the whole jitter window), and when there is no record.
+ * The earliest moment any replica's scheduled refresh may replace `record`: the earliest
+ * wake-up a replica can have (the shared point minus the whole jitter window), which under
+ * revoke-previous is also the earliest start of a hand-over; for a reused token, its retry point.
  */
+export const earliestReplacementAt = (record: TokenRecord, timing: RefreshTiming): number =>
+  isReused(record) ? record.refreshAfter : plannedRefreshAt(record, timing, () => 1);
+
+/** Whether `record` is due for replacement (see earliestReplacementAt), and when there is no record. */
 export function isDue(record: TokenRecord | undefined, now: number, timing: RefreshTiming): boolean {
-  if (record === undefined) return true;
-  return now >= (isReused(record) ? record.refreshAfter : plannedRefreshAt(record, timing, () => 1));
+  return record === undefined || now >= earliestReplacementAt(record, timing);
 }
+
+/**
+ * The refresh hint callers get (`refresh_at`): a caller that stops using the token then never
+ * holds one a scheduled refresh revoked. A reused token is not replaced before it expires, so
+ * its hint is the serving floor instead, past which no replica serves it: asking earlier only
+ * brings back the same token.
+ */
+export const refreshHintAt = (record: TokenRecord, timing: RefreshTiming): number =>
+  Math.min(earliestReplacementAt(record, timing), record.expiresAt - timing.minTtlMs);
 
 /** Exponential backoff with full jitter (AWS architecture blog), at least the upstream's Retry-After. */
 export function backoffDelayMs(

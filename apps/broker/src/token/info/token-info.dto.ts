@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { REFRESH_AT } from '../serve/token-response.dto';
 
 export class LastRefreshDto {
   @ApiProperty({ format: 'date-time' }) at!: string;
@@ -15,6 +16,10 @@ export class TokenInfoDto {
   @ApiProperty({ description: 'This replica holds a token with at least the serving floor left' }) servable!: boolean;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) expires_at!: string | null;
   @ApiProperty({ type: Number, nullable: true, description: 'Whole seconds left' }) expires_in!: number | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: REFRESH_AT })
+  refresh_at!: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Whole seconds until refresh_at, rounded down' })
+  refresh_in!: number | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: "Issue time, Proof's clock" })
   created_at!: string | null;
   @ApiProperty({ type: Number, nullable: true, description: "Proof's clock minus ours, seconds" })

@@ -3,6 +3,7 @@ import type { BrokerConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
 import { RefreshStatus, TokenStore } from '../../store/token-store';
 import { TokenFingerprinter } from '../../logging/token-fingerprint';
+import { refreshHintOf, refreshInSeconds } from '../refresh-hint';
 import { isServable } from '../refresh-policy';
 import { TokenCache } from '../token-cache.service';
 import { TokenInfoDto } from './token-info.dto';
@@ -27,11 +28,15 @@ export class TokenInfoService {
     // The shared status may be unreachable (Redis down): fall back to the last one read.
     const status = (await this.store.readStatus(profile).catch(() => undefined)) ?? this.lastStatus.get(profile);
     if (status) this.lastStatus.set(profile, status);
+    const expiresIn = record ? Math.max(0, Math.floor((record.expiresAt - now) / 1000)) : null;
+    const hint = record ? refreshHintOf(record, this.config.refresh) : undefined;
     return {
       profile,
       servable: isServable(record, now, this.config.refresh.minTtlMs),
       expires_at: iso(record?.expiresAt),
-      expires_in: record ? Math.max(0, Math.floor((record.expiresAt - now) / 1000)) : null,
+      expires_in: expiresIn,
+      refresh_at: hint?.refreshAt ?? null,
+      refresh_in: hint && expiresIn !== null ? refreshInSeconds(hint, expiresIn) : null,
       created_at: record ? iso(record.createdAt * 1000) : null,
       // Proof's clock minus ours: from the Date header (second precision) or else created_at.
       clock_skew_seconds: record

@@ -1,3 +1,5 @@
+import { refreshHintOf, type RefreshHint } from '../refresh-hint';
+import type { RefreshTiming } from '../refresh-policy';
 import { TokenResponseDto } from './token-response.dto';
 import type { TokenRecord } from '../../store/token-record';
 
@@ -14,18 +16,25 @@ export interface TokenAnswer {
  * GET /token's 200 answer, serialized once per token and per value of `expires_in` (once a
  * second) instead of once per request: building, date formatting and serializing it were
  * the largest share of the route's own CPU. The same answer object comes back while it is
- * unchanged, so the HTTP layer may cache what it derives from it (the header list).
+ * unchanged, so the HTTP layer may cache what it derives from it (the header list). The
+ * refresh hint is computed once per token.
  */
 export class TokenAnswers {
-  private readonly byProfile = new Map<string, { record: TokenRecord; expiresIn: number; answer: TokenAnswer }>();
+  private readonly byProfile = new Map<
+    string,
+    { record: TokenRecord; hint: RefreshHint; expiresIn: number; answer: TokenAnswer }
+  >();
+
+  constructor(private readonly timing: RefreshTiming) {}
 
   answer(record: TokenRecord, now: number): TokenAnswer {
     const expiresIn = TokenResponseDto.expiresIn(record, now);
     const cached = this.byProfile.get(record.profile);
     if (cached?.record === record && cached.expiresIn === expiresIn) return cached.answer;
-    const body = JSON.stringify(TokenResponseDto.from(record, now));
+    const hint = cached?.record === record ? cached.hint : refreshHintOf(record, this.timing);
+    const body = JSON.stringify(TokenResponseDto.from(record, now, hint));
     const answer = { status: 200, body, bytes: Buffer.byteLength(body) };
-    this.byProfile.set(record.profile, { record, expiresIn, answer });
+    this.byProfile.set(record.profile, { record, hint, expiresIn, answer });
     return answer;
   }
 

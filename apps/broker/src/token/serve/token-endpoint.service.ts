@@ -7,6 +7,8 @@ import type { RequestAudit } from '../../logging/request-audit';
 import { TokenFingerprinter } from '../../logging/token-fingerprint';
 import { BrokerMetrics } from '../../metrics/broker-metrics';
 import { TokenAnswers, type TokenAnswer } from './token-answers';
+import type { BrokerConfig } from '../../config/broker-config';
+import { InjectBrokerConfig } from '../../config/broker-config.module';
 import { parseTokenQuery } from './token-query';
 import type { TokenRecord } from '../../store/token-record';
 import { TokenSource } from './token-source.service';
@@ -31,16 +33,19 @@ export const TOKEN_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 @Injectable()
 export class TokenEndpoint {
   private readonly logger = new Logger('TokenRoute');
-  private readonly bodies = new TokenAnswers();
+  private readonly bodies: TokenAnswers;
   /** One tally of served tokens per caller and profile (BrokerMetrics.servedTally). */
   private readonly servedTallies = new WeakMap<Caller, Map<string, { count: number }>>();
 
   constructor(
+    @InjectBrokerConfig() config: BrokerConfig,
     private readonly admission: CallerAdmission,
     private readonly tokens: TokenSource,
     private readonly metrics: BrokerMetrics,
     private readonly fingerprints: TokenFingerprinter,
-  ) {}
+  ) {
+    this.bodies = new TokenAnswers(config.refresh);
+  }
 
   /**
    * The same 200 answer object is returned while the body is unchanged (a second at most), so
