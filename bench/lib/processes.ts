@@ -1,8 +1,9 @@
 // Child processes of the bench: every one is tracked and killed when the bench ends, however it ends.
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 
 /** The repository root (the bench runs compiled, from dist/bench). */
@@ -85,20 +86,13 @@ export function start(
   };
 }
 
-/** A free TCP port on loopback (bind to 0, read it back, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** scripts/lib/free-port.ts as built with the apps (the bench compiles apart, from bench/ only). */
+export const freePort = (): Promise<number> =>
+  (
+    createRequire(__filename)(join(ROOT, 'dist/scripts/lib/free-port.js')) as { freePort: () => Promise<number> }
+  ).freePort();
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 /** Polls GET `url` until it answers 200; fails early, with the process output, if `proc` dies. */
 export async function waitFor200(

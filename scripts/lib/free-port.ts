@@ -24,6 +24,9 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** One free TCP port on loopback. */
+export const freePort = async (): Promise<number> => (await freePorts(1))[0];
+
 /** Whether `port` can be bound on loopback right now. */
 export async function portIsFree(port: number): Promise<boolean> {
   try {

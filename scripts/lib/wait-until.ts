@@ -1,4 +1,4 @@
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Polls `probe` until it returns true; fails with `what` once `timeoutMs` has passed, or at

@@ -36,7 +36,7 @@ export function transaction(url: string, token: string) {
   return request(url).get('/v1/transactions/tx-1').set('Authorization', bearer(token));
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { setTimeout as sleep } from 'node:timers/promises';
 
 /** supertest types bodies as `any`: each test names the shape it expects instead. */
 export const bodyOf = <T>(response: { body: unknown }): T => response.body as T;

@@ -33,7 +33,7 @@ export async function createBrokerApp(
     clientErrorHandler: answerClientError,
     frameworkErrors: answerFrameworkError,
     // The broker has no Nest middleware (access lines come from a Fastify hook): without
-    // @fastify/middie, no request pays for matching middleware routes (~6 % of GET /token).
+    // @fastify/middie, no request pays for matching middleware routes (docs/BENCHMARKS.md).
     skipMiddie: true,
     serverFactory: fastPath.serverFactory,
   });

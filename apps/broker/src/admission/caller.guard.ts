@@ -11,6 +11,9 @@ import { RequireRole } from './require-role.decorator';
 
 export type AuthenticatedRequest = FastifyRequest & { caller?: Caller; profileName?: string };
 
+/** The profile CallerGuard admitted the request for: set before any handler of a route with a role runs. */
+export const profileOf = (request: AuthenticatedRequest): string => request.profileName as string;
+
 /** Admits the caller of a route with a role (CallerAdmission) and attaches it and its profile to the request. */
 @Injectable()
 export class CallerGuard implements CanActivate {

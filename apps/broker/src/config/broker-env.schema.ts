@@ -1,7 +1,19 @@
 // class-transformer's @Type reads design metadata while the class is being defined.
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUrl, Matches, Max, Min, MinLength } from 'class-validator';
+import {
+  getMetadataStorage,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+} from 'class-validator';
 import { PROOF_ENVIRONMENTS, TOKEN_POLICIES, TokenPolicy } from './broker-config';
 
 const NODE_LIST = /^[\w.-]+:\d{1,5}(,[\w.-]+:\d{1,5})*$/;
@@ -78,25 +90,11 @@ export class BrokerEnv {
   BROKER_TRUSTED_PROXIES?: string;
 }
 
+/** Every variable BrokerEnv declares (optional ones included), from its validation metadata. */
 export const BROKER_ENV_KEYS: readonly string[] = [
   ...new Set(
-    Object.keys(new BrokerEnv()).concat([
-      'BROKER_REPLICA_ID',
-      'REDIS_URL',
-      'REDIS_SENTINELS',
-      'REDIS_SENTINEL_NAME',
-      'REDIS_CLUSTER_NODES',
-      'REDIS_PASSWORD',
-      'BROKER_ENCRYPTION_KEYS',
-      'BROKER_ENCRYPTION_KEYS_FILE',
-      'PROOF_BASE_URL',
-      'PROOF_CLIENT_ID',
-      'PROOF_CLIENT_SECRET',
-      'PROOF_CLIENT_SECRET_FILE',
-      'PROOF_SCOPE',
-      'PROOF_TOKEN_POLICY',
-      'BROKER_PROFILES_FILE',
-      'BROKER_CALLERS_FILE',
-    ]),
+    getMetadataStorage()
+      .getTargetValidationMetadatas(BrokerEnv, '', true, false)
+      .map((m) => m.propertyName),
   ),
 ];

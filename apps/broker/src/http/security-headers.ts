@@ -10,7 +10,7 @@ export const HELMET_OPTIONS = {
 /**
  * The headers helmet sets with HELMET_OPTIONS, computed once by running helmet itself
  * against a recording response. GET /token sends them as a constant instead of running
- * helmet's per-request hook (about 6 % of that route's CPU), and cannot drift from the
+ * helmet's per-request hook (its cost: docs/BENCHMARKS.md), and cannot drift from the
  * headers of the other routes.
  */
 export function staticSecurityHeaders(): Readonly<Record<string, string>> {

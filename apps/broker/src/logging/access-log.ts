@@ -59,7 +59,7 @@ export class AccessLog {
 /**
  * The access lines of requests Fastify answers, from one `onResponse` hook rather than
  * pino-http as Nest middleware (@fastify/middie, pino-http's per-request child logger and its
- * async context cost about a fifth of GET /token's CPU). GET /token over the network is
+ * async context are a large share of GET /token's CPU, docs/BENCHMARKS.md). GET /token over the network is
  * logged by its request listener (token-request-listener.ts) through the same AccessLog.
  */
 export function registerAccessLog(app: NestFastifyApplication): void {

@@ -48,7 +48,7 @@ export class LoggingModule {
     );
     // The access lines: built field by field from known values (access-log.ts), never from a
     // header or a body, so they skip the redaction pass (its wildcard paths cost more than the
-    // rest of the line, about 7 of 12 µs, on every GET /token).
+    // rest of the line on every GET /token: docs/BENCHMARKS.md).
     const access = pino(options, destination);
     return {
       module: LoggingModule,
@@ -59,8 +59,8 @@ export class LoggingModule {
       imports: [
         LoggerModule.forRoot({
           // No Nest middleware at all (and no @fastify/middie, see createBrokerApp): pino-http's
-          // per-request child logger, redaction pass and async context cost a fifth of
-          // GET /token's CPU. Access lines come from one Fastify onResponse hook instead
+          // per-request child logger, redaction pass and async context are a large share of
+          // GET /token's CPU (docs/BENCHMARKS.md). Access lines come from one Fastify onResponse hook instead
           // (access-log.ts) through the access logger; nestjs-pino stays the app logger.
           forRoutes: [],
           pinoHttp: { logger: root },

@@ -5,12 +5,13 @@ import type { BrokerConfig, CallerConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
 import { LiveConfig } from '../config/live-config.service';
 import { RateLimitedError } from '../http/broker.errors';
+import { retryAfterSeconds } from '../http/retry-after';
 import { FixedWindowStorage } from './fixed-window.storage';
 
 const UNLIMITED = Number.POSITIVE_INFINITY;
 
-/** 429 after `waitMs`: Retry-After is whole seconds, at least 1. */
-const limited = (waitMs: number) => new RateLimitedError(Math.max(1, Math.ceil(waitMs / 1000)));
+/** 429 for a wait of `waitMs` from now. */
+const limited = (waitMs: number) => new RateLimitedError(retryAfterSeconds(waitMs, 0));
 
 /**
  * The broker's one rate limiter, used through CallerAdmission by GET /token and the Nest routes:

@@ -26,4 +26,8 @@ export interface TokenRecord {
  * the fact that asking Proof before `refreshAfter` only returns the same token again, and
  * every replica's next caller would ask.
  */
+/** `expires_in` as the broker answers it: whole seconds left, never negative. */
+export const expiresInSeconds = (record: Pick<TokenRecord, 'expiresAt'>, now: number): number =>
+  Math.max(0, Math.floor((record.expiresAt - now) / 1000));
+
 export const keptUntil = (record: TokenRecord): number => Math.max(record.expiresAt, record.refreshAfter);

@@ -3,6 +3,7 @@ import type { BrokerConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
 import { plannedRefreshAt } from './refresh-policy';
 import type { TokenRecord } from '../store/token-record';
+import type { TokenStore } from '../store/token-store';
 
 interface Entry {
   readonly record: TokenRecord;
@@ -73,6 +74,13 @@ export class TokenCache {
   /** The highest fence seen for `profile`: the floor for the next lease. */
   fence(profile: string): number {
     return this.entries.get(profile)?.record.fence ?? 0;
+  }
+
+  /** Reads the stored record and offers it (see `offer`): the stored one, if any. Store errors are the caller's. */
+  async loadFrom(store: TokenStore, profile: string): Promise<TokenRecord | undefined> {
+    const stored = await store.read(profile);
+    if (stored) this.offer(stored);
+    return stored;
   }
 
   offer(record: TokenRecord): boolean {

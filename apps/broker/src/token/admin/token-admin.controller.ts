@@ -1,14 +1,11 @@
 import { Controller, Header, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
-import { CallerGuard, type AuthenticatedRequest } from '../../admission/caller.guard';
+import { CallerGuard, profileOf, type AuthenticatedRequest } from '../../admission/caller.guard';
 import { RequireRole } from '../../admission/require-role.decorator';
 import { ErrorBodyDto } from '../../http/error-body.dto';
 import { TokenRefreshDto } from './token-refresh.dto';
 import { TokenRefreshQuery } from './token-refresh.query';
 import { TokenAdminService } from './token-admin.service';
-
-/** The guard has authenticated the caller and resolved `request.profileName` for its role. */
-const profileOf = (request: AuthenticatedRequest): string => request.profileName as string;
 
 /** Operator actions on a profile's token. */
 @Controller('token')

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { expiresInSeconds } from '../../store/token-record';
 import type { ForcedRefresh } from '../refresh/forced-refresher.service';
 import { refreshInSeconds, type RefreshHint } from '../refresh-hint';
 import { REFRESH_AT } from '../serve/token-response.dto';
@@ -24,7 +25,7 @@ export class TokenRefreshDto {
     fingerprint: string,
     now: number,
   ): TokenRefreshDto {
-    const expiresIn = Math.max(0, Math.floor((record.expiresAt - now) / 1000));
+    const expiresIn = expiresInSeconds(record, now);
     return {
       profile: record.profile,
       outcome,

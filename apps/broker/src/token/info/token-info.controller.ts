@@ -1,14 +1,11 @@
 import { Controller, Get, Header, Query, Req, UseGuards } from '@nestjs/common';
-import { CallerGuard, type AuthenticatedRequest } from '../../admission/caller.guard';
+import { CallerGuard, profileOf, type AuthenticatedRequest } from '../../admission/caller.guard';
 import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
 import { RequireRole } from '../../admission/require-role.decorator';
 import { ErrorBodyDto } from '../../http/error-body.dto';
 import { TokenInfoQuery } from './token-info.query';
 import { TokenInfoDto } from './token-info.dto';
 import { TokenInfoService } from './token-info.service';
-
-/** The guard has authenticated the caller and resolved `request.profileName` for its role. */
-const profileOf = (request: AuthenticatedRequest): string => request.profileName as string;
 
 /** GET /token itself is not a Nest route: TokenEndpoint, answered by token-request-listener.ts and token-route.ts. */
 @Controller('token')

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { BrokerConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
+import { expiresInSeconds } from '../../store/token-record';
 import { RefreshStatus, TokenStore } from '../../store/token-store';
 import { TokenFingerprinter } from '../../logging/token-fingerprint';
 import { refreshHintOf, refreshInSeconds } from '../refresh-hint';
@@ -28,7 +29,7 @@ export class TokenInfoService {
     // The shared status may be unreachable (Redis down): fall back to the last one read.
     const status = (await this.store.readStatus(profile).catch(() => undefined)) ?? this.lastStatus.get(profile);
     if (status) this.lastStatus.set(profile, status);
-    const expiresIn = record ? Math.max(0, Math.floor((record.expiresAt - now) / 1000)) : null;
+    const expiresIn = record ? expiresInSeconds(record, now) : null;
     const hint = record ? refreshHintOf(record, this.config.refresh) : undefined;
     return {
       profile,

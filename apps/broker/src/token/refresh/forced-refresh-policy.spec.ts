@@ -1,4 +1,4 @@
-import { forcedRefreshNotBefore, retryAfterSeconds, verdictTtlMs } from './forced-refresh-policy';
+import { forcedRefreshNotBefore, verdictTtlMs } from './forced-refresh-policy';
 import { mayForceRefresh } from '../refresh-policy';
 import type { TokenRecord } from '../../store/token-record';
 
@@ -18,15 +18,6 @@ describe('forcedRefreshNotBefore', () => {
     const at = forcedRefreshNotBefore(r);
     expect(mayForceRefresh(r, at - 1)).toBe(false);
     expect(mayForceRefresh(r, at)).toBe(true);
-  });
-});
-
-describe('retryAfterSeconds', () => {
-  it('rounds up to whole seconds and is at least 1', () => {
-    expect(retryAfterSeconds(T0 + 4_001, T0)).toBe(5);
-    expect(retryAfterSeconds(T0 + 4_000, T0)).toBe(4);
-    expect(retryAfterSeconds(T0, T0)).toBe(1);
-    expect(retryAfterSeconds(T0 - 10_000, T0)).toBe(1);
   });
 });
 

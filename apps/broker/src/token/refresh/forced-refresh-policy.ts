@@ -10,9 +10,6 @@ import type { TokenRecord } from '../../store/token-record';
 export const forcedRefreshNotBefore = (record: Pick<TokenRecord, 'receivedAt' | 'expiresAt'>): number =>
   record.receivedAt + lifetimeOf(record) * FORCED_REFRESH_MIN_AGE_FRACTION;
 
-/** Whole seconds until `at`, at least 1: a Retry-After value. */
-export const retryAfterSeconds = (at: number, now: number): number => Math.max(1, Math.ceil((at - now) / 1000));
-
 export interface VerdictTiming {
   /** How long "alive" stands: a token Proof accepted may still be revoked later. */
   readonly recheckMs: number;

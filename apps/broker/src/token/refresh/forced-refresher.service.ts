@@ -3,7 +3,8 @@ import type { BrokerConfig, ProfileConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
 import { RefreshFailedError, RefreshTooSoonError } from '../../http/broker.errors';
 import { TokenStore } from '../../store/token-store';
-import { forcedRefreshNotBefore, retryAfterSeconds } from './forced-refresh-policy';
+import { retryAfterSeconds } from '../../http/retry-after';
+import { forcedRefreshNotBefore } from './forced-refresh-policy';
 import { ProfileResolver } from '../../profiles/profile-resolver';
 import { SingleFlight } from '../single-flight';
 import { TokenCache } from '../token-cache.service';
@@ -89,7 +90,6 @@ export class ForcedRefresher {
   }
 
   private async sync(profile: string): Promise<void> {
-    const stored = await this.store.read(profile).catch(() => undefined);
-    if (stored) this.cache.offer(stored);
+    await this.cache.loadFrom(this.store, profile).catch(() => undefined);
   }
 }

@@ -136,8 +136,7 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
   /** Re-reads the record (and with it the hand-over state); with `present`, renews our presence. */
   private async reconcile(profile: string, present = false): Promise<void> {
     try {
-      const stored = await this.store.read(profile);
-      if (stored) this.cache.offer(stored);
+      await this.cache.loadFrom(this.store, profile);
       if (present)
         await this.store.heartbeat(
           profile,

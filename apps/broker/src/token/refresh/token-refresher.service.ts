@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import type { BrokerConfig, ProfileConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
@@ -13,8 +14,6 @@ import { mayHaveIssued } from '../upstream/may-have-issued';
 import { TokenCache } from '../token-cache.service';
 import type { TokenRecord } from '../../store/token-record';
 import { UpstreamTokenError } from '../upstream/upstream-token.error';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export type RefreshResult =
   | 'refreshed'
@@ -48,8 +47,7 @@ export class TokenRefresher {
     const { lockTtlMs } = this.config.refresh;
     const locked = withLock(this.store, profile.name, lockTtlMs, this.cache.fence(profile.name), async (lock) => {
       // Another replica may have refreshed between our decision and the lock: re-read.
-      const stored = await this.store.read(profile.name);
-      if (stored) this.cache.offer(stored);
+      const stored = await this.cache.loadFrom(this.store, profile.name);
       // A hand-over still pending now that we hold the lock lost its holder (dead, paused,
       // or its answer was lost): Proof may have revoked the stored token, replace it at once.
       const orphaned = this.cache.handingOver(profile.name) !== undefined;

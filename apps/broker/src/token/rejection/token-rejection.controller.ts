@@ -1,6 +1,6 @@
 import { Body, Controller, Header, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
-import { CallerGuard, type AuthenticatedRequest } from '../../admission/caller.guard';
+import { CallerGuard, profileOf, type AuthenticatedRequest } from '../../admission/caller.guard';
 import { ProfileFrom } from '../../admission/profile-from.decorator';
 import { RequireRole } from '../../admission/require-role.decorator';
 import { ErrorBodyDto } from '../../http/error-body.dto';
@@ -8,9 +8,6 @@ import { TokenRejectionBody } from './token-rejection.body';
 import { TokenRejectionDto } from './token-rejection.dto';
 import { TokenRejectionQuery } from './token-rejection.query';
 import { TokenRejectionService } from './token-rejection.service';
-
-/** The guard has authenticated the caller and resolved `request.profileName` from the body. */
-const profileOf = (request: AuthenticatedRequest): string => request.profileName as string;
 
 /** Callers report a token Proof answered 401 to. */
 @Controller('token')

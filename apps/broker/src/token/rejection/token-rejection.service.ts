@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import type { BrokerConfig, ProfileConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
@@ -6,7 +7,8 @@ import { BrokerMetrics } from '../../metrics/broker-metrics';
 import { TokenStore } from '../../store/token-store';
 import { VerdictStore } from '../../store/verdict-store';
 import { ForcedRefresher } from '../refresh/forced-refresher.service';
-import { retryAfterSeconds, verdictTtlMs } from '../refresh/forced-refresh-policy';
+import { retryAfterSeconds } from '../../http/retry-after';
+import { verdictTtlMs } from '../refresh/forced-refresh-policy';
 import { ProfileResolver } from '../../profiles/profile-resolver';
 import { ProofTokenClient } from '../upstream/proof-token.client';
 import { sameToken } from './same-token';
@@ -18,8 +20,6 @@ import { UpstreamTokenError } from '../upstream/upstream-token.error';
 
 /** How often a replica waiting for another replica's verdict looks again. */
 const VERDICT_POLL_MS = 50;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * POST /token/rejected: a caller got a 401 from Proof with a token we handed out. A token
@@ -154,9 +154,9 @@ export class TokenRejectionService {
 
   private sync(profile: string): Promise<void> {
     return this.syncs.run(profile, () =>
-      this.store
-        .read(profile)
-        .then((stored) => void (stored && this.cache.offer(stored)))
+      this.cache
+        .loadFrom(this.store, profile)
+        .then(() => undefined)
         .catch(() => undefined),
     );
   }

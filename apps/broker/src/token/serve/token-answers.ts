@@ -1,7 +1,7 @@
 import { refreshHintOf, type RefreshHint } from '../refresh-hint';
 import type { RefreshTiming } from '../refresh-policy';
 import { TokenResponseDto } from './token-response.dto';
-import type { TokenRecord } from '../../store/token-record';
+import { expiresInSeconds, type TokenRecord } from '../../store/token-record';
 
 /** GET /token's answer, ready to write: status, serialized body, Retry-After if any. */
 export interface TokenAnswer {
@@ -28,7 +28,7 @@ export class TokenAnswers {
   constructor(private readonly timing: RefreshTiming) {}
 
   answer(record: TokenRecord, now: number): TokenAnswer {
-    const expiresIn = TokenResponseDto.expiresIn(record, now);
+    const expiresIn = expiresInSeconds(record, now);
     const cached = this.byProfile.get(record.profile);
     if (cached?.record === record && cached.expiresIn === expiresIn) return cached.answer;
     const hint = cached?.record === record ? cached.hint : refreshHintOf(record, this.timing);

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { refreshInSeconds, type RefreshHint } from '../refresh-hint';
-import type { TokenRecord } from '../../store/token-record';
+import { expiresInSeconds, type TokenRecord } from '../../store/token-record';
 
 /** What `refresh_at` means, in every answer that carries it. */
 export const REFRESH_AT =
@@ -19,12 +19,8 @@ export class TokenResponseDto {
   @ApiProperty({ example: 'read write' }) scope!: string;
   @ApiProperty({ example: 'default' }) profile!: string;
 
-  static expiresIn(record: TokenRecord, now: number): number {
-    return Math.max(0, Math.floor((record.expiresAt - now) / 1000));
-  }
-
   static from(record: TokenRecord, now: number, hint: RefreshHint): TokenResponseDto {
-    const expiresIn = TokenResponseDto.expiresIn(record, now);
+    const expiresIn = expiresInSeconds(record, now);
     return {
       access_token: record.accessToken,
       token_type: record.tokenType,

@@ -7,7 +7,7 @@ import { TOKEN_HEADERS, TokenEndpoint } from './token-endpoint.service';
 
 /**
  * GET /token as a plain route on Nest's own Fastify instance (Nest's per-request pipeline of
- * guards, interceptors and filters would cost about 40 % of the route's throughput). Requests
+ * guards, interceptors and filters would cost much of the route's throughput: docs/BENCHMARKS.md). Requests
  * over the network are answered before Fastify by the request listener
  * (token-request-listener.ts); this route answers the rest: HEAD /token, requests injected
  * into Fastify, and GET /token once the server is closing (Fastify answers 503 first). Both

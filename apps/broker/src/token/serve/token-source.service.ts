@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { BrokerConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
+import { retryAfterSeconds } from '../../http/retry-after';
 import { MinTtlUnsatisfiableError, TokenUnavailableError } from '../../http/broker.errors';
 import { TokenStore } from '../../store/token-store';
 import { ProfileResolver } from '../../profiles/profile-resolver';
@@ -46,8 +47,7 @@ export class TokenSource {
     const deadline = Date.now() + coldWaitMs;
     const servable = (record: TokenRecord | undefined, now: number) => isServable(record, now, floorMs, minTtlMs);
     for (;;) {
-      const stored = await this.store.read(profileName).catch(() => undefined);
-      if (stored) this.cache.offer(stored);
+      await this.cache.loadFrom(this.store, profileName).catch(() => undefined);
       const current = this.cache.serving(profileName);
       if (servable(current, Date.now())) return current;
       if (minTtlMs > 0 && !mayForceRefresh(current, Date.now()))
@@ -72,8 +72,9 @@ export class TokenSource {
     }
   }
 
+  /** Until `until`, else one scheduled check from now. */
   private retryAfterSeconds(until?: number): number {
-    const waitMs = until === undefined ? this.config.refresh.checkIntervalMs : until - Date.now();
-    return Math.max(1, Math.ceil(waitMs / 1000));
+    const now = Date.now();
+    return retryAfterSeconds(until ?? now + this.config.refresh.checkIntervalMs, now);
   }
 }
