@@ -38,7 +38,8 @@ export async function startBrokerProcess(name: string, env: NodeJS.ProcessEnv): 
     },
   };
   try {
-    await waitForHttp(`${url}/health/live`);
+    // Generous: on a busy 2-core machine loading Nest alone can take more than 15 s.
+    await waitForHttp(`${url}/health/live`, 200, 60_000);
   } catch (error) {
     await child.stop('SIGKILL');
     throw new Error(`broker ${name} did not start: ${(error as Error).message}\n${child.output()}`);
