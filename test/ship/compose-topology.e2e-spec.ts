@@ -34,7 +34,7 @@ describeImages('the compose topology, run from the built images', () => {
   let haproxyMetrics: string;
 
   beforeAll(async () => {
-    await buildImages();
+    console.log((await buildImages()).output.trim());
     dir = mkdtempSync(join(tmpdir(), 'compose-topology-'));
     // redis:7-alpine, stood in by Debian's redis-server with the compose command's flags.
     expect(services.redis.command).toEqual(['redis-server', '--save', '', '--appendonly', 'no']);
