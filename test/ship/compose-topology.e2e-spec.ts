@@ -34,7 +34,7 @@ describeImages('the compose topology, run from the built images', () => {
   let haproxyMetrics: string;
 
   beforeAll(async () => {
-    await buildImages();
+    console.log((await buildImages()).output.trim());
     dir = mkdtempSync(join(tmpdir(), 'compose-topology-'));
     // redis:7-alpine, stood in by Debian's redis-server with the compose command's flags.
     expect(services.redis.command).toEqual(['redis-server', '--save', '', '--appendonly', 'no']);
@@ -129,13 +129,18 @@ describeImages('the compose topology, run from the built images', () => {
     expect(after.map((count, i) => count - before[i])).toEqual([2, 2, 2]);
   });
 
-  it("Prometheus scrapes every replica and HAProxy's exporter with the compose prometheus.yml", async () => {
+  it("Prometheus scrapes every replica and HAProxy's exporter with the compose prometheus.yml, and loads its rules", async () => {
     const up = () => promQuery(prometheusPort, 'up == 1');
     await waitUntil('every scrape target up', async () => (await up()).length === BROKERS.length + 1, 30_000);
     const targets = (await up()).map((r) => `${r.metric.job}/${r.metric.replica ?? '-'}`).sort();
     expect(targets).toEqual([...BROKERS.map((name) => `broker/${name}`), 'haproxy/-'].sort());
     const servers = await promQuery(prometheusPort, 'haproxy_server_status{proxy="replicas",state="UP"} == 1');
     expect(servers.map((r) => r.metric.server).sort()).toEqual(BROKERS);
+    // The rule files the compose file mounts beside prometheus.yml are loaded.
+    const rules = (await (await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/rules`)).json()) as {
+      data: { groups: { rules: unknown[] }[] };
+    };
+    expect(rules.data.groups.flatMap((group) => group.rules).length).toBeGreaterThan(0);
   }, 45_000);
 
   it('stops every replica cleanly on SIGTERM within its stop grace period', async () => {

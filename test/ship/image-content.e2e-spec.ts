@@ -40,7 +40,7 @@ describeImages.each([
   let app: string[];
 
   beforeAll(async () => {
-    await buildImages();
+    console.log((await buildImages()).output.trim());
     container = mountImage(image, `${label}-content`);
     app = filesUnder(join(container.root, 'app'));
     const mb = (path: string) => `${(containerBytes(container, path) / 1e6).toFixed(1)} MB`;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { answers, waitUntil } from '../../scripts/lib/wait-until';
 import { ManagedProcess, startProcess } from './child-process';
@@ -58,6 +58,12 @@ export function startComposePrometheus(
   ]);
   const path = join(dir, 'prometheus.yml');
   writeFileSync(path, config);
+  // The other files the compose file mounts beside the config (the alerting rules), at the same relative paths.
+  for (const [source, target] of (service.volumes ?? []).map((v) => v.split(':'))) {
+    if (target !== '/etc/prometheus/prometheus.yml' && target.startsWith('/etc/prometheus/')) {
+      copyFileSync(join(DOCKER_DIR, source), join(dir, target.slice('/etc/prometheus/'.length)));
+    }
+  }
   // The compose command's flags, the config path swapped for this copy, plus where to keep data and listen.
   const args = (service.command ?? []).map((arg) => (arg.startsWith('--config.file=') ? `--config.file=${path}` : arg));
   const child = startProcess(
