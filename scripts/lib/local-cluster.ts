@@ -23,6 +23,8 @@ export interface LocalClusterOptions {
   readonly emulatorEnv?: NodeJS.ProcessEnv;
   /** Every output line of every child, with its name (redis, emulator, broker1, haproxy). */
   readonly onLine?: (source: string, line: string) => void;
+  /** How long each child may take to come up (30 s); more where several clusters or apps boot at once. */
+  readonly bootTimeoutMs?: number;
 }
 
 export interface ClusterReplica {
@@ -61,6 +63,7 @@ const BOOT_TIMEOUT_MS = 30_000;
 /** Redis, the Proof emulator, N broker replicas and HAProxy in front, all on loopback. */
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const count = options.replicas ?? 3;
+  const bootTimeoutMs = options.bootTimeoutMs ?? BOOT_TIMEOUT_MS;
   const dir = mkdtempSync(join(tmpdir(), 'broker-cluster-'));
   const children = new Map<string, ManagedProcess>();
   const line = (source: string) => (options.onLine ? (text: string) => options.onLine?.(source, text) : undefined);
@@ -109,7 +112,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     );
     // The emulator answers 401 to an unauthenticated token/info: up, and no token spent.
     await waitUntil('the emulator', () => answers(`${emulatorUrl}/oauth/v2/token/info`, 401), {
-      timeoutMs: BOOT_TIMEOUT_MS,
+      timeoutMs: bootTimeoutMs,
       abort: gone('emulator'),
     });
 
@@ -147,7 +150,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         }),
       );
       await waitUntil(`${name} to be ready`, () => answers(`${replica.url}/health/ready`), {
-        timeoutMs: BOOT_TIMEOUT_MS,
+        timeoutMs: bootTimeoutMs,
         abort: gone(name),
       }).catch(async (error: Error) => {
         // Say why: the readiness body names the profiles without a servable token.
@@ -163,7 +166,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     haproxy = await startHaproxy(dir, { port: haproxyPort, servers: replicas }, line('haproxy'));
     children.set('haproxy', haproxy.process);
     const proxy = haproxy;
-    const waitAllInRotation = (timeoutMs = BOOT_TIMEOUT_MS) =>
+    const waitAllInRotation = (timeoutMs = bootTimeoutMs) =>
       waitUntil(
         'every replica UP in haproxy',
         async () => [...(await proxy.servers()).values()].every((s) => s.status === 'UP'),

@@ -49,13 +49,14 @@ describe('Prometheus (Debian) scraping a local cluster with docker/prometheus.ym
   const query = (promql: string) => prometheus.api<{ result: Sample[] }>(`query?query=${encodeURIComponent(promql)}`);
 
   beforeAll(async () => {
-    cluster = await startTestCluster();
+    // Three Nest boots at once took over 30 s at a load average of 20 (one alone took 15 s).
+    cluster = await startTestCluster({ bootTimeoutMs: 90_000 });
     // One GET /token through HAProxy, so that the served counter has a sample.
     const response = await fetch(`${cluster.url}/token`, { headers: { authorization: `Bearer ${cluster.callerKey}` } });
     expect(response.status).toBe(200);
     writeFileSync(join(dir, 'prometheus.yml'), dump(clusterConfig(cluster)));
     prometheus = await startPrometheus(join(dir, 'prometheus.yml'), join(dir, 'data'));
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await prometheus?.process.stop('SIGTERM');
