@@ -22,7 +22,11 @@ export interface ClientCluster {
 }
 
 /** A real Redis, the emulator (short tokens, `policy`) and three broker processes on fixed free ports. */
-export async function startClientCluster(policy: TokenPolicy, ttlSeconds: number): Promise<ClientCluster> {
+export async function startClientCluster(
+  policy: TokenPolicy,
+  ttlSeconds: number,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<ClientCluster> {
   const redis: TestRedis = await startRedis();
   const emulator = await startEmulator({
     admin: true,
@@ -44,6 +48,7 @@ export async function startClientCluster(policy: TokenPolicy, ttlSeconds: number
     BROKER_CALLERS_FILE: callers.path,
     BROKER_REFRESH_AT_FRACTION: '0.5',
     LOG_LEVEL: 'warn',
+    ...extraEnv,
   };
   recordEnvSecrets(env);
   const ports = await Promise.all([freePort(), freePort(), freePort()]);
