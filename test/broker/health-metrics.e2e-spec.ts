@@ -4,6 +4,7 @@ import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/st
 import { FAST_TIMINGS, InProcessBroker, startBrokerInProcess, writeCallersFile } from '../support/broker';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { waitUntil } from '../support/wait';
+import { TEST_CLIENTS } from '../support/broker';
 
 describe('health probes and metrics (real Redis, real emulator)', () => {
   let redis: TestRedis;
@@ -13,7 +14,7 @@ describe('health probes and metrics (real Redis, real emulator)', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    emulator = await startEmulator({ clients: 'app:secret-value-123' });
+    emulator = await startEmulator({ clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'svc', roles: ['token:read'], profiles: ['default'] }]);
     key = callers.keys.svc;
     broker = await startBrokerInProcess({

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
 import { brokerEnv, InProcessBroker, startBrokerInProcess, writeCallersFile } from '../support/broker';
 import { sleep } from '../support/wait';
+import { TEST_CLIENTS } from '../support/broker';
 
 // Windows long enough that a slow, shared machine finishes each burst well inside one.
 const WINDOW_MS = 5_000;
@@ -33,7 +34,7 @@ const expectRateLimited = (res: request.Response) => {
 describe('rate limits (in-process broker, real emulator)', () => {
   let emulator: StartedEmulator;
   beforeAll(async () => {
-    emulator = await startEmulator({ clients: 'app:secret' });
+    emulator = await startEmulator({ clients: TEST_CLIENTS });
   });
   afterAll(() => emulator?.close());
 

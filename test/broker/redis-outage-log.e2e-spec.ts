@@ -3,6 +3,7 @@ import { brokerEnv, writeCallersFile } from '../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { waitForHttp, waitUntil } from '../support/wait';
+import { TEST_CLIENTS } from '../support/broker';
 
 const UNREACHABLE = 'Redis unreachable: refreshes paused, serving tokens from memory';
 const RECOVERED = 'Redis reachable again: refreshes resume';
@@ -18,7 +19,7 @@ describe('the Redis outage warning of a broker process', () => {
   beforeAll(async () => {
     redis = await startRedis();
     // Short-lived tokens: a refresh falls due while Redis is down.
-    emulator = await startEmulator({ tokenTtlSeconds: 6, clients: 'app:secret' });
+    emulator = await startEmulator({ tokenTtlSeconds: 6, clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'svc', roles: ['token:read'], profiles: ['*'] }]);
     broker = await startBrokerProcess('outage-log', { ...brokerEnv({ emulator, callers, redis }), LOG_LEVEL: 'log' });
   });

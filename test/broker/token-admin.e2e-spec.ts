@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,11 @@ import { emulatorAdmin, validAt } from '../support/emulator-admin';
 import { runLoad } from '../support/load';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { sleep, waitUntil } from '../support/wait';
+import { TEST_APP, TEST_CLIENTS } from '../support/broker';
+import { recordSecret } from '../support/leak-ledger';
+
+const OTHER_SECRET = randomBytes(24).toString('base64url');
+recordSecret('client-secret', OTHER_SECRET);
 
 /** 60 s tokens: a forced refresh is refused for 6 s after each token (a tenth of its life). */
 const TTL_SECONDS = 60;
@@ -42,14 +48,14 @@ describe('POST /token/refresh (real Redis, real emulator)', () => {
     emulator = await startEmulator({
       admin: true,
       tokenTtlSeconds: TTL_SECONDS,
-      clients: 'app:secret,other-app:other-secret',
+      clients: `${TEST_CLIENTS},other-app:${OTHER_SECRET}`,
     });
     const profiles = join(mkdtempSync(join(tmpdir(), 'broker-profiles-')), 'profiles.json');
     writeFileSync(
       profiles,
       JSON.stringify([
-        { name: 'default', baseUrl: emulator.url, clientId: 'app', clientSecret: 'secret' },
-        { name: 'other', baseUrl: emulator.url, clientId: 'other-app', clientSecret: 'other-secret' },
+        { name: 'default', baseUrl: emulator.url, clientId: TEST_APP.id, clientSecret: TEST_APP.secret },
+        { name: 'other', baseUrl: emulator.url, clientId: 'other-app', clientSecret: OTHER_SECRET },
       ]),
     );
     const callers = writeCallersFile([
@@ -187,7 +193,7 @@ describe('POST /token/refresh under revoke-previous (the hand-over applies)', ()
       admin: true,
       tokenTtlSeconds: 20,
       tokenPolicy: 'revoke-previous',
-      clients: 'app:secret',
+      clients: TEST_CLIENTS,
     });
     const callers = writeCallersFile([
       { name: 'svc', roles: ['token:read'], profiles: ['default'] },
@@ -199,7 +205,7 @@ describe('POST /token/refresh under revoke-previous (the hand-over applies)', ()
       REDIS_URL: redis.url,
       PROOF_BASE_URL: emulator.url,
       PROOF_CLIENT_ID: 'app',
-      PROOF_CLIENT_SECRET: 'secret',
+      PROOF_CLIENT_SECRET: TEST_APP.secret,
       PROOF_TOKEN_POLICY: 'revoke-previous',
       BROKER_CALLERS_FILE: callers.path,
       BROKER_REFRESH_AT_FRACTION: '0.9',

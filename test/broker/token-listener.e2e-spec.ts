@@ -7,6 +7,7 @@ import { createBrokerApp } from '../../apps/broker/src/create-broker-app';
 import { TokenEndpoint } from '../../apps/broker/src/token/serve/token-endpoint.service';
 import { brokerEnv, writeCallersFile } from '../support/broker';
 import { recordEnvSecrets } from '../support/leak-ledger';
+import { TEST_CLIENTS } from '../support/broker';
 
 /** Set per connection or per answer, not by the route. */
 const TRANSPORT_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length']);
@@ -33,7 +34,7 @@ describe('GET /token: the request listener in front of Fastify', () => {
   let fastifyRequests = 0;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ tokenTtlSeconds: 3600, clients: 'app:secret' });
+    emulator = await startEmulator({ tokenTtlSeconds: 3600, clients: TEST_CLIENTS });
     const callers = writeCallersFile([
       { name: 'reader', roles: ['token:read'], profiles: ['*'] },
       { name: 'dashboard', roles: ['token:info'], profiles: ['*'] },

@@ -4,6 +4,7 @@ import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { emulatorAdmin, validAt } from '../support/emulator-admin';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { waitUntil } from '../support/wait';
+import { TEST_CLIENTS } from '../support/broker';
 
 const STORM = 999;
 /** Three processes on two cores: a storm takes seconds, the verdicts must outlive it. */
@@ -55,7 +56,7 @@ describe('POST /token/rejected, 3 replicas on one Redis', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    emulator = await startEmulator({ admin: true, tokenTtlSeconds: 300, clients: 'app:secret' });
+    emulator = await startEmulator({ admin: true, tokenTtlSeconds: 300, clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'svc', roles: ['token:read'], profiles: ['default'] }]);
     key = callers.keys.svc;
     const env = {

@@ -4,6 +4,7 @@ import { brokerEnv, InProcessBroker, startBrokerInProcess, writeCallersFile } fr
 import { emulatorAdmin, validAt } from '../support/emulator-admin';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { sleep } from '../support/wait';
+import { TEST_CLIENTS } from '../support/broker';
 
 const STORM = 1_000;
 /** Proof's "alive" stands this long: longer than a storm takes on a loaded machine. */
@@ -41,7 +42,7 @@ describe('POST /token/rejected (real Redis, real emulator)', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    emulator = await startEmulator({ admin: true, tokenTtlSeconds: 120, clients: 'app:secret' });
+    emulator = await startEmulator({ admin: true, tokenTtlSeconds: 120, clients: TEST_CLIENTS });
     const callers = writeCallersFile([
       { name: 'reader', roles: ['token:read'], profiles: ['default'] },
       { name: 'dashboard', roles: ['token:info'], profiles: ['*'] },
@@ -175,15 +176,57 @@ describe('POST /token/rejected (real Redis, real emulator)', () => {
     },
     STORM_TIMEOUT_MS,
   );
+});
+
+describe('POST /token/rejected in /metrics (a broker of its own)', () => {
+  let redis: TestRedis;
+  let emulator: StartedEmulator;
+  let broker: InProcessBroker;
+  let key: string;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    emulator = await startEmulator({ admin: true, tokenTtlSeconds: 120, clients: TEST_CLIENTS });
+    const callers = writeCallersFile([{ name: 'reader', roles: ['token:read'], profiles: ['default'] }]);
+    key = callers.keys.reader;
+    broker = await startBrokerInProcess(brokerEnv({ emulator, callers, redis }));
+  });
+  afterAll(async () => {
+    await broker?.close();
+    await emulator?.close();
+    await redis?.stop();
+  });
+
+  const currentToken = async () =>
+    (await request(broker.url).get('/token').set('Authorization', `Bearer ${key}`).expect(200)).body
+      .access_token as string;
+  const verdictOf = async (accessToken: string) =>
+    (
+      await request(broker.url)
+        .post('/token/rejected')
+        .set('Authorization', `Bearer ${key}`)
+        .send({ access_token: accessToken })
+        .expect(200)
+    ).body.verdict as string;
+  const counted = (text: string, verdict: string) =>
+    Number(
+      new RegExp(`broker_token_rejections_total\\{profile="default",verdict="${verdict}"\\} (\\d+)`).exec(text)?.[1],
+    );
 
   it('counts reports by verdict in /metrics, without the token', async () => {
-    const token = await currentToken();
-    const res = await request(broker.url).get('/metrics');
-    expect(res.text).toMatch(/broker_token_rejections_total\{profile="default",verdict="alive"\} [1-9]/);
-    expect(res.text).toMatch(/broker_token_rejections_total\{profile="default",verdict="refreshed"\} [1-9]/);
-    expect(res.text).toMatch(/broker_token_rejections_total\{profile="default",verdict="replaced"\} [1-9]/);
-    expect(res.text).toMatch(/broker_token_rejections_total\{profile="default",verdict="check_failed"\} 0/);
-    expect(res.text).not.toContain(token);
+    const before = (await request(broker.url).get('/metrics')).text;
+    expect(await verdictOf('a-token-this-broker-never-handed-to-anyone')).toBe('replaced');
+    const revoked = await currentToken();
+    await emulatorAdmin(emulator.url).revokeAll();
+    expect(await verdictOf(revoked)).toBe('refreshed');
+    const fresh = await currentToken();
+    expect(await verdictOf(fresh)).toBe('alive');
+    const after = (await request(broker.url).get('/metrics')).text;
+    for (const verdict of ['replaced', 'refreshed', 'alive'])
+      expect(counted(after, verdict) - counted(before, verdict)).toBe(1);
+    expect(counted(after, 'check_failed')).toBe(counted(before, 'check_failed'));
+    expect(after).not.toContain(revoked);
+    expect(after).not.toContain(fresh);
   });
 });
 
@@ -204,7 +247,7 @@ describe('POST /token/rejected on the embedded store (no Redis), short recheck p
     ).body as { verdict: string; fence: number };
 
   beforeAll(async () => {
-    emulator = await startEmulator({ admin: true, tokenTtlSeconds: 120, clients: 'app:secret' });
+    emulator = await startEmulator({ admin: true, tokenTtlSeconds: 120, clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'svc', roles: ['token:read'], profiles: ['default'] }]);
     key = callers.keys.svc;
     broker = await startBrokerInProcess({

@@ -4,6 +4,7 @@ import { brokerEnv, InProcessBroker, startBrokerInProcess, writeCallersFile } fr
 import { emulatorAdmin } from '../support/emulator-admin';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { sleep, waitUntil } from '../support/wait';
+import { TEST_CLIENTS } from '../support/broker';
 
 const CALLERS = [{ name: 'ops', roles: ['token:read' as const, 'token:info' as const], profiles: ['*'] }];
 
@@ -24,7 +25,7 @@ describe('upstream failures (real emulator, real Redis)', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    emulator = await startEmulator({ admin: true, tokenTtlSeconds: 30, clients: 'app:secret' });
+    emulator = await startEmulator({ admin: true, tokenTtlSeconds: 30, clients: TEST_CLIENTS });
     callers = writeCallersFile(CALLERS);
   });
   beforeEach(async () => {

@@ -3,6 +3,7 @@ import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/st
 import { brokerEnv, InProcessBroker, startBrokerInProcess, writeCallersFile } from '../support/broker';
 import { emulatorAdmin } from '../support/emulator-admin';
 import { startRedis, TestRedis } from '../support/redis-server';
+import { TEST_CLIENTS } from '../support/broker';
 
 const CONCURRENT = 1_000;
 const BURST = 200;
@@ -22,7 +23,7 @@ describe('BrokerClient single flight (real broker, Redis and emulator)', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    emulator = await startEmulator({ admin: true, tokenTtlSeconds: 120, clients: 'app:secret' });
+    emulator = await startEmulator({ admin: true, tokenTtlSeconds: 120, clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'svc', roles: ['token:read'], profiles: ['default'] }]);
     key = callers.keys.svc;
     broker = await startBrokerInProcess({

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,15 @@ import type { Role } from '../../apps/broker/src/config/broker-config';
 import { loadBrokerConfig } from '../../apps/broker/src/config/load-broker-config';
 import { createBrokerApp } from '../../apps/broker/src/create-broker-app';
 import { recordEnvSecrets, recordMetrics, recordSecret } from './leak-ledger';
+
+/**
+ * The emulator application of every test broker, with a secret long and random enough for
+ * the leak scan to find anywhere it shows up (a fresh one per spec file, in the ledger).
+ */
+export const TEST_APP = { id: 'app', secret: randomBytes(24).toString('base64url') };
+recordSecret('client-secret', TEST_APP.secret);
+/** TEST_APP as the emulator's EMULATOR_CLIENTS / `clients` option. */
+export const TEST_CLIENTS = `${TEST_APP.id}:${TEST_APP.secret}`;
 
 export interface TestCaller {
   readonly name: string;
@@ -43,7 +53,7 @@ export const FAST_TIMINGS: NodeJS.ProcessEnv = {
   BROKER_ENCRYPTION_KEYS: 'test-key-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
 };
 
-/** The usual test broker: FAST_TIMINGS, the emulator's application `app:secret`, a callers file, and Redis if given. */
+/** The usual test broker: FAST_TIMINGS, the emulator's application TEST_APP, a callers file, and Redis if given. */
 export function brokerEnv(parts: {
   emulator: { url: string };
   callers: { path: string };
@@ -54,7 +64,7 @@ export function brokerEnv(parts: {
     ...(parts.redis ? { REDIS_URL: parts.redis.url } : {}),
     PROOF_BASE_URL: parts.emulator.url,
     PROOF_CLIENT_ID: 'app',
-    PROOF_CLIENT_SECRET: 'secret',
+    PROOF_CLIENT_SECRET: TEST_APP.secret,
     BROKER_CALLERS_FILE: parts.callers.path,
   };
 }

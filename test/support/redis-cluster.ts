@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { ManagedProcess, startProcess } from './child-process';
 import { assertRedisInstalled, redisNodeClients } from './redis-nodes';
 import { freePort } from './free-port';
+import { recordKeyspace } from './leak-ledger';
 import { waitUntil } from './wait';
 
 export interface RedisClusterNode {
@@ -47,6 +48,8 @@ export async function startRedisCluster(): Promise<TestRedisCluster> {
   const { node, disconnectAll } = redisNodeClients();
   const stop = async () => {
     disconnectAll();
+    // Every node's share of the keyspace, for the leak scan (a node holds only its slots).
+    await Promise.all(ports.map((port) => recordKeyspace(`redis://127.0.0.1:${port}`, 'redis-cluster')));
     await Promise.all(servers.map((s) => s.stop('SIGTERM')));
     rmSync(dir, { recursive: true, force: true });
   };

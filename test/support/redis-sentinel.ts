@@ -5,6 +5,7 @@ import Redis from 'ioredis';
 import { ManagedProcess, startProcess } from './child-process';
 import { assertRedisInstalled, redisNodeClients } from './redis-nodes';
 import { distinctFreePorts, RedisClusterNode } from './redis-cluster';
+import { recordKeyspace } from './leak-ledger';
 import { waitUntil } from './wait';
 
 export interface TestRedisSentinel {
@@ -65,6 +66,10 @@ export async function startRedisSentinel(): Promise<TestRedisSentinel> {
   const { node, disconnectAll } = redisNodeClients();
   const stop = async () => {
     disconnectAll();
+    // Both data nodes' keyspaces for the leak scan (whichever is primary now; a killed one is skipped).
+    await Promise.all(
+      [primaryPort, replicaPort].map((port) => recordKeyspace(`redis://127.0.0.1:${port}`, 'redis-sentinel')),
+    );
     // Sentinels first, so none of them reacts to the data nodes going away.
     const all = [...processes.entries()];
     await Promise.all(all.filter(([port]) => sentinelPorts.includes(port)).map(([, p]) => p.stop('SIGTERM')));

@@ -6,6 +6,7 @@ import { freePort } from '../../support/free-port';
 import { recordEnvSecrets } from '../../support/leak-ledger';
 import { startRedis, TestRedis } from '../../support/redis-server';
 import { waitForHttp } from '../../support/wait';
+import { TEST_APP, TEST_CLIENTS } from '../../support/broker';
 
 export type TokenPolicy = 'new' | 'reuse' | 'revoke-previous';
 
@@ -32,7 +33,7 @@ export async function startClientCluster(
     admin: true,
     tokenTtlSeconds: ttlSeconds,
     tokenPolicy: policy,
-    clients: 'app:secret',
+    clients: TEST_CLIENTS,
   });
   const callers = writeCallersFile([
     { name: 'svc', roles: ['token:read'], profiles: ['default'] },
@@ -43,7 +44,7 @@ export async function startClientCluster(
     REDIS_URL: redis.url,
     PROOF_BASE_URL: emulator.url,
     PROOF_CLIENT_ID: 'app',
-    PROOF_CLIENT_SECRET: 'secret',
+    PROOF_CLIENT_SECRET: TEST_APP.secret,
     PROOF_TOKEN_POLICY: policy,
     BROKER_CALLERS_FILE: callers.path,
     BROKER_REFRESH_AT_FRACTION: '0.5',

@@ -5,6 +5,7 @@
  * (less NAIVE_MARGIN_MS), as a service without the client would. Runs for DURATION_MS or until
  * SIGTERM; prints `first call ok` after its first success and one JSON line of counts at the end.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BrokerClient, BrokerClientError } from '@proof-broker/client';
 
 const env = process.env;
@@ -31,8 +32,6 @@ const stats = {
   reports: 0,
   staleServed: 0,
 };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const counting: typeof fetch = async (input, init) => {
   const url = String(input instanceof Request ? input.url : input);

@@ -8,6 +8,7 @@ import { FaultMode, FaultProxy, startFaultProxy } from '../../support/fault-prox
 import { startRedis, TestRedis } from '../../support/redis-server';
 import { waitForHttp } from '../../support/wait';
 import { StoredRecordReader } from './stored-record';
+import { TEST_APP, TEST_CLIENTS } from '../../support/broker';
 
 export type Policy = 'new' | 'revoke-previous';
 
@@ -82,13 +83,13 @@ export class FaultCluster {
       admin: true,
       tokenTtlSeconds: TIMINGS.tokenTtlMs / 1000,
       tokenPolicy: policy,
-      clients: 'app:secret',
+      clients: TEST_CLIENTS,
     });
     const callers = writeCallersFile([{ name: 'svc', roles: ['token:read', 'token:info'], profiles: ['*'] }]);
     const env = {
       ...FAST_TIMINGS,
       PROOF_CLIENT_ID: 'app',
-      PROOF_CLIENT_SECRET: 'secret',
+      PROOF_CLIENT_SECRET: TEST_APP.secret,
       PROOF_TOKEN_POLICY: policy,
       BROKER_CALLERS_FILE: callers.path,
       BROKER_REFRESH_AT_FRACTION: String(TIMINGS.refreshAtFraction),

@@ -1,0 +1,109 @@
+import { LiveConfig } from '../../config/live-config.service';
+import { BrokerMetrics } from '../../metrics/broker-metrics';
+import { MemoryTokenStore } from '../../store/memory-token-store';
+import type { TokenEvent } from '../../store/token-store';
+import { profileOf, unitConfig } from '../../../../../test/support/unit-config';
+import { TokenCache } from '../token-cache.service';
+import type { UpstreamToken } from '../upstream/proof-token.client';
+import { TokenFetcher } from '../upstream/token-fetcher.service';
+import { UpstreamTokenError } from '../upstream/upstream-token.error';
+import { FailureHolds } from './failure-holds.service';
+import { LocklessRefresher } from './lockless-refresher.service';
+import { TokenRefresher } from './token-refresher.service';
+
+const T0 = 1_700_000_000_000;
+const always = () => true;
+
+describe('TokenRefresher (embedded store, fake upstream, fake clock)', () => {
+  const config = unitConfig({ BROKER_BACKOFF_BASE_MS: '1000', BROKER_PERMANENT_FAILURE_HOLD_MS: '300000' });
+  const profile = profileOf(config);
+  let store: MemoryTokenStore;
+  let cache: TokenCache;
+  let fetch: jest.Mock<Promise<UpstreamToken>, [unknown, string | undefined]>;
+  let refresher: TokenRefresher;
+  let events: TokenEvent[];
+  const upstream = (accessToken: string): UpstreamToken => ({
+    accessToken,
+    tokenType: 'Bearer',
+    scope: 'read',
+    expiresInSeconds: 7200,
+    createdAt: Math.floor(Date.now() / 1000),
+    receivedAt: Date.now(),
+  });
+
+  beforeEach(() => {
+    jest.useFakeTimers({ now: T0 });
+    store = new MemoryTokenStore();
+    cache = new TokenCache(config);
+    const metrics = new BrokerMetrics(config);
+    const live = new LiveConfig(config);
+    const real = new TokenFetcher(config, {} as never, metrics, live);
+    fetch = jest.fn();
+    const fetcher = { fetch, toRecord: real.toRecord.bind(real) } as unknown as TokenFetcher;
+    const lockless = new LocklessRefresher(config, cache, fetcher, metrics);
+    refresher = new TokenRefresher(config, store, cache, fetcher, lockless, metrics, new FailureHolds(store, live));
+    events = [];
+    store.onUpdate((event) => events.push(event));
+  });
+  afterEach(() => jest.useRealTimers());
+
+  it('writes the new token under the lease fence, serves it, announces it and lets the lock go', async () => {
+    fetch.mockResolvedValue(upstream('first-token-of-the-unit-app'));
+    expect(await refresher.refresh(profile, always)).toBe('refreshed');
+    const stored = await store.read('default');
+    expect(stored).toMatchObject({ fence: 1, accessToken: 'first-token-of-the-unit-app', expiresAt: T0 + 7_200_000 });
+    expect(cache.serving('default')).toEqual(stored);
+    expect(events).toEqual([{ profile: 'default', fence: 1, kind: 'written' }]);
+    expect(await store.readStatus('default')).toMatchObject({ lastOutcome: 'refreshed', consecutiveFailures: 0 });
+    expect(await store.acquireLock('default', 1_000, 0)).toBeDefined();
+  });
+
+  it('re-reads the store under the lock and asks nothing when the token is no longer due', async () => {
+    fetch.mockResolvedValue(upstream('first-token-of-the-unit-app'));
+    await refresher.refresh(profile, always);
+    const needs = jest.fn(() => false);
+    expect(await refresher.refresh(profile, needs)).toBe('not_needed');
+    expect(needs).toHaveBeenCalledWith(expect.objectContaining({ fence: 1 }), T0);
+    expect(fetch).toHaveBeenCalledTimes(1);
+  });
+
+  it('answers busy without asking Proof while another replica holds the lock', async () => {
+    await store.acquireLock('default', 30_000, 0);
+    expect(await refresher.refresh(profile, always)).toBe('busy');
+    expect(fetch).not.toHaveBeenCalled();
+  });
+
+  it('records the same token handed back as reused, not as a new token', async () => {
+    fetch.mockResolvedValue(upstream('a-token-proof-reuses-for-us'));
+    await refresher.refresh(profile, always);
+    expect(await refresher.refresh(profile, always)).toBe('reused');
+    const stored = (await store.read('default'))!;
+    expect(stored.fence).toBe(2);
+    expect(stored.refreshAfter).toBeGreaterThan(stored.expiresAt);
+  });
+
+  it('keeps the lock through a transient backoff, shared by every replica, and counts the failures', async () => {
+    fetch.mockRejectedValue(new UpstreamTokenError('transient', 'upstream_5xx', 503));
+    expect(await refresher.refresh(profile, always)).toBe('transient_failure');
+    const status = (await store.readStatus('default'))!;
+    expect(status).toMatchObject({
+      lastOutcome: 'transient_failure',
+      lastError: 'upstream_5xx',
+      consecutiveFailures: 1,
+    });
+    // At least half the base, at most the first ceiling (the base).
+    expect(status.nextAttemptAt! - T0).toBeGreaterThanOrEqual(500);
+    expect(status.nextAttemptAt! - T0).toBeLessThanOrEqual(1_000);
+    expect(await store.acquireLock('default', 1_000, 0)).toBeUndefined();
+    jest.setSystemTime(status.nextAttemptAt);
+    expect(await store.acquireLock('default', 1_000, 0)).toBeDefined();
+  });
+
+  it('holds the lock for the permanent-failure hold after invalid_client', async () => {
+    fetch.mockRejectedValue(new UpstreamTokenError('permanent', 'invalid_client', 401));
+    expect(await refresher.refresh(profile, always)).toBe('permanent_failure');
+    expect((await store.readStatus('default'))!.nextAttemptAt).toBe(T0 + 300_000);
+    jest.setSystemTime(T0 + 299_999);
+    expect(await store.acquireLock('default', 1_000, 0)).toBeUndefined();
+  });
+});
