@@ -14,6 +14,7 @@ import { AdminModule } from './token/admin/admin.module';
 import { InfoModule } from './token/info/info.module';
 import { RejectionModule } from './token/rejection/rejection.module';
 import { ServeModule } from './token/serve/serve.module';
+import { ProxyModule } from './proxy/proxy.module';
 
 @Module({})
 export class AppModule {
@@ -34,6 +35,8 @@ export class AppModule {
         AdminModule,
         RejectionModule,
         HealthModule,
+        // /proof/*: Proof's API through the broker, the token injected.
+        ProxyModule,
         // Last, though global: its /metrics comes last in openapi.json, as before the feature modules.
         MetricsModule,
       ],

@@ -13,6 +13,7 @@ import { answerClientError, answerFrameworkError, MAX_HEADER_BYTES } from './htt
 import { TokenFastPath } from './token/serve/token-fast-path';
 import { registerAccessLog } from './logging/access-log';
 import { registerJsonBodyParser } from './http/json-body.parser';
+import { proxyRequestListener } from './proxy/proxy-request-listener';
 
 /** Creates (not yet listening) the broker app on Fastify; shared by main.ts, the demo and the tests. */
 export async function createBrokerApp(
@@ -20,7 +21,7 @@ export async function createBrokerApp(
   /** `reload`: re-reads the configuration as at boot, for SIGHUP and file changes (main.ts passes it). */
   options: { logger?: false; reload?: BrokerConfigSource } = {},
 ): Promise<NestFastifyApplication> {
-  // GET /token is answered in front of Fastify once the app exists.
+  // GET /token (and /proof/*) are answered in front of Fastify once the app exists.
   const fastPath = new TokenFastPath(config.trustedProxies);
   // Requests are small GETs: a tight body limit keeps a hostile client from making us buffer much.
   const adapter = new FastifyAdapter({
@@ -48,7 +49,8 @@ export async function createBrokerApp(
   // Security headers on every answer (nosniff, frame-ancestors none, no referrer, CSP...).
   await app.register(helmet, HELMET_OPTIONS);
   registerAccessLog(app);
-  fastPath.attach(app);
+  // /proof/* streams through the same front listener (proxy-request-listener.ts says why).
+  fastPath.attach(app, [proxyRequestListener(app)]);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app));
   return app;
 }

@@ -5,6 +5,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { EmulatorOptions, resolveEmulatorConfig } from './config/emulator-options';
 import { EmulatorModule } from './emulator.module';
 import { MAX_BODY_BYTES, registerRawBodyParser } from './http/raw-body.parser';
+import { registerFidelityRoutes } from './fidelity/fidelity-routes';
+import { TokenRegistryService } from './oauth/token-registry.service';
 
 export interface StartedEmulator {
   readonly url: string;
@@ -30,6 +32,8 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     { bodyParser: false, ...(logger === undefined ? {} : { logger }) },
   );
   registerRawBodyParser(app.getHttpAdapter().getInstance());
+  // Test-only resource endpoints (a proxy's fidelity), with the admin API only.
+  if (config.admin) registerFidelityRoutes(app.getHttpAdapter().getInstance(), app.get(TokenRegistryService));
   await app.listen(config.port, config.host);
   const port = listeningPort(app.getHttpServer().address());
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -1,7 +1,10 @@
 import type { EncryptionKey } from '../crypto/token-cipher';
 
-/** token:read: GET /token and POST /token/rejected; token:info: metadata only; admin: POST /token/refresh. */
-export const ROLES = ['token:read', 'token:info', 'admin'] as const;
+/**
+ * token:read: GET /token and POST /token/rejected; token:info: metadata only; admin: POST /token/refresh;
+ * proof:call: calls to Proof through the broker's proxy (/proof/*), the token injected.
+ */
+export const ROLES = ['token:read', 'token:info', 'admin', 'proof:call'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Proof's documented hosts (PROOF_API.md); any other base URL is set explicitly. */
@@ -79,6 +82,18 @@ export interface RefreshConfig {
   readonly refreshWithoutRedisBelowMs: number;
 }
 
+/** The credential-injecting proxy (/proof/*): one keep-alive pool per profile. */
+export interface ProxyConfig {
+  readonly maxConnections: number;
+  /** Request bodies above this get 413; bodies stream, only the first 64 KiB are kept for a replay. */
+  readonly maxBodyBytes: number;
+  readonly connectTimeoutMs: number;
+  /** From the request's dispatch to Proof's response headers. */
+  readonly headersTimeoutMs: number;
+  /** Longest pause between two chunks of Proof's response body. */
+  readonly idleTimeoutMs: number;
+}
+
 export interface RedisNode {
   readonly host: string;
   readonly port: number;
@@ -112,6 +127,7 @@ export interface BrokerConfig {
   readonly callers: readonly CallerConfig[];
   readonly refresh: RefreshConfig;
   readonly rateLimit: RateLimitConfig;
+  readonly proxy: ProxyConfig;
   /** Proxies whose X-Forwarded-For is believed (Fastify trustProxy); empty: the socket's peer is the client. */
   readonly trustedProxies: readonly string[];
   /** The files this configuration was read from: ConfigReloader watches them (and re-reads all on SIGHUP). */

@@ -81,6 +81,12 @@ export class BrokerEnv {
   @Type(() => Number) @IsInt() @Min(0) BROKER_RATE_LIMIT_PER_CALLER = 2_000;
   @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000) BROKER_RATE_LIMIT_WINDOW_MS = 1_000;
   @Type(() => Number) @IsInt() @Min(0) BROKER_RATE_LIMIT_AUTH_FAILURES = 100;
+  // The proxy (/proof/*): per-profile connection bound, request body limit, timeouts towards Proof.
+  @Type(() => Number) @IsInt() @Min(1) @Max(4_096) BROKER_PROXY_MAX_CONNECTIONS = 64;
+  @Type(() => Number) @IsInt() @Min(0) BROKER_PROXY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+  @Type(() => Number) @IsInt() @Min(100) BROKER_PROXY_CONNECT_TIMEOUT_MS = 5_000;
+  @Type(() => Number) @IsInt() @Min(100) BROKER_PROXY_HEADERS_TIMEOUT_MS = 30_000;
+  @Type(() => Number) @IsInt() @Min(100) BROKER_PROXY_IDLE_TIMEOUT_MS = 30_000;
   // Behind a load balancer every request comes from its address: trusting it for
   // X-Forwarded-For gives the audit log and the per-address limit the real client.
   @IsOptional()

@@ -127,5 +127,12 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
       authFailuresPerAddress: env.BROKER_RATE_LIMIT_AUTH_FAILURES,
     },
     trustedProxies: env.BROKER_TRUSTED_PROXIES?.split(',') ?? [],
+    proxy: {
+      maxConnections: env.BROKER_PROXY_MAX_CONNECTIONS,
+      maxBodyBytes: env.BROKER_PROXY_MAX_BODY_BYTES,
+      connectTimeoutMs: env.BROKER_PROXY_CONNECT_TIMEOUT_MS,
+      headersTimeoutMs: env.BROKER_PROXY_HEADERS_TIMEOUT_MS,
+      idleTimeoutMs: env.BROKER_PROXY_IDLE_TIMEOUT_MS,
+    },
   };
 }

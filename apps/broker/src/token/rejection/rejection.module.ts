@@ -12,5 +12,7 @@ import { TokenRejectionService } from './token-rejection.service';
   imports: [AdmissionModule, ProfilesModule, TokenCacheModule, UpstreamModule, RefreshModule],
   controllers: [TokenRejectionController],
   providers: [TokenRejectionService],
+  // The proxy (/proof/*) reports Proof's 401 to the token it injected through the same service.
+  exports: [TokenRejectionService],
 })
 export class RejectionModule {}

@@ -19,8 +19,13 @@ export class TokenFastPath {
   readonly serverFactory = (handler: FastifyHandler, options: ServerFactoryOptions): Server =>
     createBrokerHttpServer(handler, options, () => this.listener);
 
-  attach(app: NestFastifyApplication): void {
+  /** `others`: listeners for other routes answered in front of Fastify (/proof/*), offered a request after GET /token's. */
+  attach(app: NestFastifyApplication, others: readonly RequestShortcut[] = []): void {
     registerTokenRoute(app);
-    this.listener = tokenRequestListener(app, this.trustedProxies);
+    const token = tokenRequestListener(app, this.trustedProxies);
+    this.listener =
+      others.length === 0
+        ? token
+        : (request, response) => token(request, response) || others.some((take) => take(request, response));
   }
 }
