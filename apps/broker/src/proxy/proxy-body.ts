@@ -14,7 +14,7 @@ export type ProxyBody =
   | { readonly kind: 'stream'; readonly chunks: AsyncIterable<Buffer> };
 
 /** RFC 9112 §6.3: a request has a body only with Content-Length or Transfer-Encoding. */
-const hasBody = (request: IncomingMessage): boolean =>
+export const hasBody = (request: IncomingMessage): boolean =>
   request.headers['transfer-encoding'] !== undefined ||
   (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0');
 

@@ -16,7 +16,7 @@ import { TokenRejectionService } from '../token/rejection/token-rejection.servic
 import { TOKEN_HEADERS } from '../token/serve/token-endpoint.service';
 import { TokenSource } from '../token/serve/token-source.service';
 import type { RequestShortcut } from '../token/serve/token-request-listener';
-import { readProxyBody } from './proxy-body';
+import { hasBody, readProxyBody } from './proxy-body';
 import { ProxyForwarder, type ProxyAudit, type ProxyTokens } from './proxy-forwarder';
 import { forwardedRequestHeaders } from './proxy-headers';
 import { methodLabel, ProxyMetrics, statusClass } from './proxy-metrics';
@@ -88,7 +88,7 @@ export function proxyRequestListener(app: NestFastifyApplication): RequestShortc
     const headers = [...ERROR_HEADERS, 'content-length', String(Buffer.byteLength(json))];
     if (retryAfterSeconds !== undefined) headers.push('retry-after', String(retryAfterSeconds));
     // A body left unread (refused before, or cut at the limit) is not drained: the connection goes.
-    if (!request.complete) headers.push('connection', 'close');
+    if (hasBody(request) && !request.complete) headers.push('connection', 'close');
     response.writeHead(status, headers).end(json);
     return status;
   };
