@@ -28,7 +28,7 @@ export function generatedBody(bytes: number): { stream: Readable; sha256: string
   const hash = createHash('sha256');
   for (let offset = 0; offset < bytes; offset += 64 * 1024)
     hash.update(fidelityChunk(offset, Math.min(65536, bytes - offset)));
-  async function* chunks() {
+  function* chunks() {
     for (let offset = 0; offset < bytes; offset += 64 * 1024)
       yield fidelityChunk(offset, Math.min(65536, bytes - offset));
   }
