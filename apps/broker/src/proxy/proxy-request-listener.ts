@@ -125,6 +125,9 @@ export function proxyRequestListener(app: NestFastifyApplication): RequestShortc
     } catch (error) {
       status = answerError(request, response, error);
     }
+    // Closing: the server's close() let go of the connections idle at that moment only; this
+    // one would stay open (keep-alive) and hold the drain until its keep-alive timeout.
+    if (closing && response.writableFinished) request.socket.end();
     metrics.requests.inc({
       profile: profileLabel,
       method: methodLabel(request.method),
