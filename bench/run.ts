@@ -8,6 +8,7 @@ import { ReplicasResult, runReplicas } from './parts/replicas';
 import { runSingle } from './parts/single';
 import { runStartup } from './parts/startup';
 import { runClient } from './parts/client';
+import { ProxyResult, renderProxy, runProxy, runProxyOnly } from './parts/proxy';
 import { keptNotes, renderDocument } from './lib/document';
 import { requireHaproxy } from './lib/haproxy';
 import { killAll, ROOT, sleep, startCpuMeter } from './lib/processes';
@@ -22,7 +23,10 @@ const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const pct = (share: number) => `${Math.round(share * 100)} %`;
 
 /** Starts Redis and the emulators, runs every part, and stops everything it started. */
-async function runParts(cfg: BenchConfig, profileDir?: string): Promise<Results | undefined> {
+async function runParts(
+  cfg: BenchConfig,
+  profileDir?: string,
+): Promise<(Results & { proxy: ProxyResult }) | undefined> {
   const dir = tempDir();
   const callers = writeCallersFile(dir);
   const redis = await startRedis();
@@ -48,7 +52,9 @@ async function runParts(cfg: BenchConfig, profileDir?: string): Promise<Results 
     }
     log('part 6: BrokerClient.getToken() on a cached token');
     const client = await runClient(cfg.quick);
-    return { startup, single, replicas, client };
+    log(`part 7: /proof/* vs a bare undici proxy (${cfg.rounds} × ${cfg.seconds} s)`);
+    const proxy = await runProxy(cfg, { redis, callers });
+    return { startup, single, replicas, client, proxy };
   } finally {
     await Promise.all([longTokens.proc.stop(), shortTokens.proc.stop(), redis.stop()]);
     rmSync(dir, { recursive: true, force: true });
@@ -61,6 +67,8 @@ async function main(): Promise<void> {
   const profileDir = process.argv.includes('--cpu-prof') ? join(RESULTS, 'profiles', String(began)) : undefined;
   const cfg = benchConfig(quick, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
   requireBuilt();
+  // `npm run bench -- --proxy`: part 6 alone, its section of docs/BENCHMARKS.md replaced.
+  if (process.argv.includes('--proxy')) return runProxyOnly(cfg, DOC);
   requireHaproxy();
   mkdirSync(RESULTS, { recursive: true });
   // The figures assume a machine doing nothing else: say so when it is not.
@@ -74,7 +82,7 @@ async function main(): Promise<void> {
   const { others, steal } = meter.stop();
   if (!results) return;
   const elapsedSeconds = Math.round((Date.now() - began) / 1000);
-  const tables = renderTables(results, cfg);
+  const tables = `${renderTables(results, cfg)}\n\n${renderProxy(results.proxy, cfg)}`;
   const contention = `other work used ${pct(others)} of the machine's CPU and steal was ${pct(steal)}`;
   process.stdout.write(`\n${tables}\n\nbench took ${elapsedSeconds} s (after the build); during it ${contention}\n`);
   const meta = {

@@ -46,11 +46,16 @@ export interface Callers {
   readonly keySha256: string;
 }
 
-/** A callers file with one caller (token:read, token:info on `default`), as `npm run broker:keygen` makes. */
+/** A callers file with one caller (token:read, token:info, proof:call on `default`), as `npm run broker:keygen` makes. */
 export function writeCallersFile(dir: string): Callers {
   const key = randomBytes(32).toString('base64url');
   const keySha256 = createHash('sha256').update(key, 'utf8').digest('hex');
-  const entry = { name: 'bench', keySha256: [keySha256], roles: ['token:read', 'token:info'], profiles: ['default'] };
+  const entry = {
+    name: 'bench',
+    keySha256: [keySha256],
+    roles: ['token:read', 'token:info', 'proof:call'],
+    profiles: ['default'],
+  };
   const path = join(dir, 'callers.json');
   writeFileSync(path, JSON.stringify([entry]));
   return { path, key, keySha256 };

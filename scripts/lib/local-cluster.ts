@@ -38,7 +38,7 @@ export interface LocalCluster {
   readonly url: string;
   readonly emulatorUrl: string;
   readonly redisUrl: string;
-  /** A caller key with token:read and token:info on every profile. */
+  /** A caller key with token:read, token:info and proof:call on every profile. */
   readonly callerKey: string;
   /** The client secret and encryption key made up for this cluster (the tests' leak scan looks for them). */
   readonly secrets: { readonly clientSecret: string; readonly encryptionKey: string };
@@ -116,7 +116,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       abort: gone('emulator'),
     });
 
-    const { key, entry } = generateCallerKey('cluster-client', ['token:read', 'token:info'], ['*']);
+    const { key, entry } = generateCallerKey('cluster-client', ['token:read', 'token:info', 'proof:call'], ['*']);
     const callersFile = join(dir, 'callers.json');
     writeFileSync(callersFile, JSON.stringify([entry]), { mode: 0o600 });
     // One fresh key shared by the replicas: tokens in Redis are encrypted at rest.
