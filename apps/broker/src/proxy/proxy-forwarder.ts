@@ -112,7 +112,7 @@ export class ProxyForwarder {
     } finally {
       const elapsedMs = performance.now() - started;
       audit.upstreamMs = (audit.upstreamMs ?? 0) + elapsedMs;
-      this.metrics.upstreamDuration.observe({ profile: exchange.profile }, elapsedMs / 1000);
+      this.metrics.observeUpstream(exchange.profile, elapsedMs / 1000);
     }
   }
 }

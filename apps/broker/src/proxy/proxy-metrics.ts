@@ -17,6 +17,10 @@ export class ProxyMetrics {
   readonly upstreamDuration: Histogram<'profile'>;
   readonly retries: Counter<'profile'>;
 
+  /** Labelled children by label values: prom-client hashes the labels of every labelled inc() otherwise. */
+  private readonly counted = new Map<string, Counter.Internal>();
+  private readonly timed = new Map<string, Histogram.Internal<'profile'>>();
+
   constructor(metrics: BrokerMetrics) {
     const registers = [metrics.registry];
     this.requests = new Counter({
@@ -38,5 +42,19 @@ export class ProxyMetrics {
       labelNames: ['profile'],
       registers,
     });
+  }
+
+  countRequest(profile: string, method: string | undefined, status: number): void {
+    const labels = [profile, methodLabel(method), statusClass(status)];
+    const key = labels.join(' ');
+    let child = this.counted.get(key);
+    if (!child) this.counted.set(key, (child = this.requests.labels(...labels)));
+    child.inc();
+  }
+
+  observeUpstream(profile: string, seconds: number): void {
+    let child = this.timed.get(profile);
+    if (!child) this.timed.set(profile, (child = this.upstreamDuration.labels(profile)));
+    child.observe(seconds);
   }
 }

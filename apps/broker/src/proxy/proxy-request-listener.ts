@@ -19,7 +19,7 @@ import type { RequestShortcut } from '../token/serve/token-request-listener';
 import { hasBody, readProxyBody } from './proxy-body';
 import { ProxyForwarder, type ProxyAudit, type ProxyTokens } from './proxy-forwarder';
 import { forwardedRequestHeaders } from './proxy-headers';
-import { methodLabel, ProxyMetrics, statusClass } from './proxy-metrics';
+import { ProxyMetrics } from './proxy-metrics';
 import { ProxyPools } from './proxy-pools.service';
 import { isProxyTarget, PROXY_PREFIX, proxyTarget } from './proxy-target';
 
@@ -128,11 +128,7 @@ export function proxyRequestListener(app: NestFastifyApplication): RequestShortc
     // Closing: the server's close() let go of the connections idle at that moment only; this
     // one would stay open (keep-alive) and hold the drain until its keep-alive timeout.
     if (closing && response.writableFinished) request.socket.end();
-    metrics.requests.inc({
-      profile: profileLabel,
-      method: methodLabel(request.method),
-      status_class: statusClass(status),
-    });
+    metrics.countRequest(profileLabel, request.method, status);
     if (!log.enabled(status)) return;
     log.write({
       id: requestIdOf(request),
