@@ -50,7 +50,7 @@ export async function createBrokerApp(
   await app.register(helmet, HELMET_OPTIONS);
   registerAccessLog(app);
   // /proof/* streams through the same front listener (proxy-request-listener.ts says why).
-  fastPath.attach(app, [proxyRequestListener(app)]);
+  fastPath.attach(app, [proxyRequestListener(app, config.trustedProxies)]);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app));
   return app;
 }

@@ -1,11 +1,20 @@
 import { Module } from '@nestjs/common';
+import { AdmissionModule } from '../admission/admission.module';
+import { ProfilesModule } from '../profiles/profiles.module';
+import { RejectionModule } from '../token/rejection/rejection.module';
+import { ServeModule } from '../token/serve/serve.module';
+import { ProxyEndpoint } from './proxy-endpoint.service';
 import { ProxyMetrics } from './proxy-metrics';
 import { ProxyPools } from './proxy-pools.service';
 
 /**
- * The credential-injecting proxy's own parts (pools, metrics). Its request handling needs
- * the token services of the app module, so proxy-request-listener.ts assembles it from the
- * application (as GET /token's listener does) until those live in a module it can import.
+ * /proof/*: Proof's API through the broker with the current token injected, answered in front
+ * of Fastify (proxy-request-listener.ts) by ProxyEndpoint; Proof's 401 goes through the same
+ * TokenRejectionService as POST /token/rejected.
  */
-@Module({ providers: [ProxyPools, ProxyMetrics], exports: [ProxyPools, ProxyMetrics] })
+@Module({
+  imports: [AdmissionModule, ProfilesModule, ServeModule, RejectionModule],
+  providers: [ProxyEndpoint, ProxyPools, ProxyMetrics],
+  exports: [ProxyEndpoint],
+})
 export class ProxyModule {}
