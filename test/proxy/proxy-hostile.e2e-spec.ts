@@ -7,6 +7,7 @@ import { FAST_TIMINGS, writeCallersFile } from '../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { emulatorAdmin } from '../support/emulator-admin';
 import { recordSecret, recordServedToken } from '../support/leak-ledger';
+import { waitUntil } from '../support/wait';
 import { ECHO_PATH, Echo, rawExchange, valuesOf } from './proxy-calls';
 
 const MAX_BODY = 1024 * 1024;
@@ -213,8 +214,9 @@ describe('hostile input to /proof/*', () => {
     expect(answer.status).toBe(200);
     const token = valuesOf(echoOf(answer).headers, 'authorization')[0].slice('Bearer '.length);
     recordSecret('caller-key', keys['any-caller']);
+    // The access line is written once the answer has gone (asynchronously): wait for it.
+    await waitUntil('the access line', () => broker.process.output().includes('/proof/_emulator/fidelity/echo/logged'));
     const output = broker.process.output();
-    expect(output).toContain('/proof/_emulator/fidelity/echo/logged');
     for (const secret of [...Object.values(keys), token, `${tag}-query`, `${tag}-body`])
       expect(output).not.toContain(secret);
   });
