@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const profileDir = process.argv.includes('--cpu-prof') ? join(RESULTS, 'profiles', String(began)) : undefined;
   const cfg = benchConfig(quick, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
   requireBuilt();
-  // `npm run bench -- --proxy`: part 6 alone, its section of docs/BENCHMARKS.md replaced.
+  // `npm run bench -- --proxy`: part 7 alone, its section of docs/BENCHMARKS.md replaced.
   if (process.argv.includes('--proxy')) return runProxyOnly(cfg, DOC);
   requireHaproxy();
   mkdirSync(RESULTS, { recursive: true });

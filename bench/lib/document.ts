@@ -87,7 +87,7 @@ non-2xx answers, connection errors and timeouts; server CPU is user + system tim
    fetching the first token from the emulator. \`VmRSS\` from \`/proc/<pid>/status\` 1 s after
    ready (idle) and after the load runs.
 
-6. **Proxy** (\`bench/parts/proxy.ts\`, alone with \`npm run bench -- --proxy\`): \`GET /proof/...\` through a
+7. **Proxy** (\`bench/parts/proxy.ts\`, alone with \`npm run bench -- --proxy\`): \`GET /proof/...\` through a
    replica and through \`bench/bare-undici-proxy.ts\` (the caller key compared, the token swapped in, one
    undici pool of 64 connections, bodies piped), both to \`bench/fast-proof.ts\` (a node:http upstream that
    issues tokens and checks them), plus "direct" calls to that upstream with the token: the same rounds as

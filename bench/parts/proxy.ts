@@ -1,4 +1,4 @@
-// Part 6: the broker's /proof/* against a bare undici proxy forwarding the same requests to the
+// Part 7: the broker's /proof/* against a bare undici proxy forwarding the same requests to the
 // same upstream (bench/fast-proof.ts), and against calling that upstream directly.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Compared, compare } from '../lib/load';
@@ -65,7 +65,7 @@ export function renderProxy(result: ProxyResult, cfg: BenchConfig): string {
   const p99 = broker.p99 / bare.p99;
   const verdict = (met: boolean) => (met ? 'met' : '**missed**');
   return `${START}
-### 6. Proxy: \`/proof/*\` vs a bare undici proxy (${cfg.connections} connections, ${cfg.rounds} × ${cfg.seconds} s, medians)
+### 7. Proxy: \`/proof/*\` vs a bare undici proxy (${cfg.connections} connections, ${cfg.rounds} × ${cfg.seconds} s, medians)
 
 \`GET /proof${PATH}\` through the broker and through \`bench/bare-undici-proxy.ts\`, both to
 \`bench/fast-proof.ts\` (plain node:http); "direct" calls that upstream with the token.
@@ -84,10 +84,10 @@ p99 ${brokerAlone.p99.toFixed(2)} ms vs ${directAlone.p99.toFixed(2)} ms (+${(br
 ${END}`;
 }
 
-const START = '<!-- part 6 -->';
-const END = '<!-- /part 6 -->';
+const START = '<!-- part 7 -->';
+const END = '<!-- /part 7 -->';
 
-/** Part 6 alone: prints its table and replaces its section in `doc` (before the analysis if it has none yet). */
+/** Part 7 alone: prints its table and replaces its section in `doc` (before the analysis if it has none yet). */
 export async function runProxyOnly(cfg: BenchConfig, doc: string): Promise<void> {
   const dir = tempDir();
   const redis = await startRedis();

@@ -21,6 +21,8 @@ describe('proxy: rolling restart of 3 replicas behind HAProxy', () => {
   beforeAll(async () => {
     cluster = await startTestCluster({
       replicas: 3,
+      // Three Nest boots at once take over 30 s at a load average of 20.
+      bootTimeoutMs: 90_000,
       brokerEnv: {
         ...FAST_TIMINGS,
         BROKER_SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
@@ -29,7 +31,7 @@ describe('proxy: rolling restart of 3 replicas behind HAProxy', () => {
       },
       emulatorEnv: { EMULATOR_TOKEN_TTL_SECONDS: String(TTL_SECONDS) },
     });
-  }, 90_000);
+  }, 150_000);
   afterAll(() => cluster?.stop(), 30_000);
 
   const call = async (n: number): Promise<Call> => {
