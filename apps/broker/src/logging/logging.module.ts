@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { AccessLog } from './access-log';
+import { AuditRecorder } from './audit-recorder';
 import { TokenFingerprinter } from './token-fingerprint';
 import type { BrokerConfig } from '../config/broker-config';
 
@@ -50,12 +51,20 @@ export class LoggingModule {
     // header or a body, so they skip the redaction pass (its wildcard paths cost more than the
     // rest of the line on every GET /token: docs/BENCHMARKS.md).
     const access = pino(options, destination);
+    const lines = new AccessLog(access, config.accessLog);
     return {
       module: LoggingModule,
       global: true,
       // One TokenFingerprinter per process: on the embedded store its key is random.
-      providers: [{ provide: AccessLog, useValue: new AccessLog(access, config.accessLog) }, TokenFingerprinter],
-      exports: [AccessLog, TokenFingerprinter],
+      providers: [
+        { provide: AccessLog, useValue: lines },
+        {
+          provide: AuditRecorder,
+          useValue: new AuditRecorder(lines, access, config.accessLog, config.auditIntervalMs),
+        },
+        TokenFingerprinter,
+      ],
+      exports: [AccessLog, AuditRecorder, TokenFingerprinter],
       imports: [
         LoggerModule.forRoot({
           // No Nest middleware at all (and no @fastify/middie, see createBrokerApp): pino-http's
