@@ -31,7 +31,7 @@ describe('AuditRecorder', () => {
   const recorder = (mode: 'aggregate' | 'all' | 'failures', level = 'info') => {
     const { lines, logger } = capture(level);
     const tally = new HandoutTally(() => clock);
-    return { lines, audit: new AuditRecorder(new AccessLog(logger, mode), logger, mode, 1000, tally) };
+    return { lines, audit: new AuditRecorder(new AccessLog(logger, mode), logger, mode, 1000, undefined, tally) };
   };
   beforeEach(() => {
     jest.useFakeTimers();
@@ -78,7 +78,7 @@ describe('AuditRecorder', () => {
     audit.counted(served, 200, a);
     jest.advanceTimersByTime(1000);
     expect(lines.slice(3).map((l) => l.count)).toEqual([1]);
-    audit.onApplicationShutdown();
+    void audit.onApplicationShutdown();
   });
 
   it('aggregate: answers >= 400 keep one line each with their request id; other routes are counted by pattern', () => {
@@ -94,7 +94,7 @@ describe('AuditRecorder', () => {
     expect(
       lines.map((l) => [l.msg, (l.req as { id: string }).id, (l.res as { statusCode: number }).statusCode]),
     ).toEqual([['request completed', 'req-refused', 403]]);
-    audit.onApplicationShutdown();
+    void audit.onApplicationShutdown();
     expect(
       lines
         .slice(1)
@@ -109,7 +109,7 @@ describe('AuditRecorder', () => {
     const { lines, audit } = recorder('aggregate');
     const served = audit.route('GET', '/token', 200);
     for (let i = 0; i < 7; i++) audit.counted(served, 200, { caller: 'svc', profile: 'a', fingerprint: 'f' });
-    audit.onApplicationShutdown();
+    void audit.onApplicationShutdown();
     expect(lines.map((l) => l.count)).toEqual([7]);
     audit.counted(served, 200, { caller: 'svc' });
     jest.advanceTimersByTime(5000);
@@ -125,7 +125,7 @@ describe('AuditRecorder', () => {
       const { lines, audit } = recorder(mode, level);
       expect(audit.counted(audit.route('GET', '/token', 200), 200, { caller: 'svc' })).toBe(false);
       audit.record(entry(200), '/token/info');
-      audit.onApplicationShutdown();
+      void audit.onApplicationShutdown();
       expect(lines.map((l) => l.msg)).toEqual(mode === 'all' ? ['request completed'] : []);
     }
   });

@@ -3,9 +3,13 @@ import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config';
 import type { AccessEntry, AccessLog } from './access-log';
 import { HandoutTally, type AuditRoute, type HandoutCount } from './handout-tally';
+import type { LogDestination } from './log-destination';
 import type { RequestAudit } from './request-audit';
 
 export type { AuditRoute };
+
+/** How long shutdown waits for a slow log reader before exiting (pino then writes the rest synchronously). */
+const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * The audit trail of every route, the one seam a route calls once it has answered (GET /token's
@@ -20,12 +24,14 @@ export class AuditRecorder implements OnApplicationShutdown {
   private readonly routes = new Map<string, AuditRoute>();
   private readonly aggregating: boolean;
   private readonly timer?: NodeJS.Timeout;
+  private droppedReported = 0;
 
   constructor(
     private readonly lines: AccessLog,
     private readonly logger: Logger,
     mode: BrokerConfig['accessLog'],
     private readonly intervalMs: number,
+    private readonly destination?: LogDestination,
     private readonly tally = new HandoutTally(),
   ) {
     this.aggregating = mode === 'aggregate' && logger.isLevelEnabled('info');
@@ -70,14 +76,24 @@ export class AuditRecorder implements OnApplicationShutdown {
     else this.lines.write(entry);
   }
 
-  /** Writes the counts so far; the timer calls it every interval, shutdown once more. */
+  /** Writes the counts so far (and lines lost to a full buffer); the timer calls it every interval. */
   flush(): void {
     for (const counted of this.tally.drain()) this.writeCount(counted);
+    const dropped = this.destination?.dropped ?? 0;
+    if (dropped > this.droppedReported) {
+      this.logger.warn(
+        { dropped: dropped - this.droppedReported },
+        'log lines dropped: the log destination is too slow',
+      );
+      this.droppedReported = dropped;
+    }
   }
 
-  onApplicationShutdown(): void {
+  /** After the server has closed (no request left): the last counts, written out before exit. */
+  async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     this.flush();
+    await this.destination?.drained(DRAIN_TIMEOUT_MS);
   }
 
   private writeCount(counted: HandoutCount): void {
