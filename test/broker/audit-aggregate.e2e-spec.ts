@@ -120,6 +120,7 @@ describe('the default audit (aggregate) of a broker process', () => {
     expect(handedOut(lines)).toBe(301);
     // 401s, then 429s once the address's budget of failed keys is spent: a line each.
     const refusals = lines.filter((line) => line.req?.id?.startsWith('slow-'));
+    process.stderr.write(JSON.stringify({ st: refused.reduce((a: Record<number, number>, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {}), codes: lines.map((l) => l.res?.statusCode).reduce((a: Record<string, number>, s) => ({ ...a, [String(s)]: (a[String(s)] ?? 0) + 1 }), {}), sample: lines.filter((l) => l.res?.statusCode === 429).slice(0, 2) }) + '\n');
     expect(new Set(refusals.map((line) => line.req?.id)).size).toBe(800);
     expect(refused.every((status) => status === 401 || status === 429)).toBe(true);
     expect(lines.some((line) => String(line.msg).startsWith('log lines dropped'))).toBe(false);
