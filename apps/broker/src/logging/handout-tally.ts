@@ -34,11 +34,11 @@ export class HandoutTally {
 
   count(route: AuditRoute, caller = '', profile = '', fingerprint = '', fence?: number): void {
     let byCaller = this.counts.get(route);
-    if (byCaller === undefined) this.counts.set(route, (byCaller = new Map()));
+    if (byCaller === undefined) this.counts.set(route, (byCaller = new Map() as ByCaller));
     let byProfile = byCaller.get(caller);
-    if (byProfile === undefined) byCaller.set(caller, (byProfile = new Map()));
+    if (byProfile === undefined) byCaller.set(caller, (byProfile = new Map() as ByProfile));
     let byFingerprint = byProfile.get(profile);
-    if (byFingerprint === undefined) byProfile.set(profile, (byFingerprint = new Map()));
+    if (byFingerprint === undefined) byProfile.set(profile, (byFingerprint = new Map() as ByFingerprint));
     const at = this.now();
     const tally = byFingerprint.get(fingerprint);
     if (tally === undefined) {
