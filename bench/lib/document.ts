@@ -59,7 +59,7 @@ two Proof emulators (tokens of ${cfg.longTtl} s and ${cfg.shortTtl} s), broker r
 \`scripts/lib/broker-node-flags.ts\`) with \`REDIS_URL\`, caller auth on (a callers file with one
 random 256-bit key), a random at-rest key (\`BROKER_ENCRYPTION_KEYS\`) and the test timings
 (\`BROKER_REFRESH_AT_FRACTION=0.5\`, \`BROKER_MIN_TTL_SECONDS=1\`, \`BROKER_CHECK_INTERVAL_MS=100\`,
-\`BROKER_LOCK_TTL_MS=5000\`, \`BROKER_UPSTREAM_TIMEOUT_MS=2000\`, \`LOG_LEVEL=warn\`, rate limit
+\`BROKER_LOCK_TTL_MS=5000\`, \`BROKER_UPSTREAM_TIMEOUT_MS=2000\`, \`LOG_LEVEL=warn\` but for the replica at the defaults, rate limit
 out of reach but counted), and HAProxy
 (\`haproxy -db\`, one thread, round robin, health check \`GET /health/ready\`). Load is autocannon
 (programmatic, in the bench process) with ${cfg.connections} keep-alive connections. Latencies are
@@ -67,13 +67,14 @@ taken per request (not from autocannon's 1 ms histogram); p50/p99 are of 2xx ans
 non-2xx answers, connection errors and timeouts; server CPU is user + system time from
 \`/proc/<pid>/stat\` over the run, divided by the requests answered.
 
-1. **\`GET /token\` vs bare Fastify** (\`bench/bare-fastify.ts\`: the same body and every header the
-   broker sends, copied from a broker answer: security headers, \`cache-control\`, \`pragma\`,
-   content type; no logic): ${cfg.warmupSeconds} s of warm-up each, then ${cfg.rounds}
-   rounds of ${cfg.seconds} s in alternating order (A B C, C B A, ...); medians of the rounds.
-   A second replica on the same Redis runs at production's default \`LOG_LEVEL=log\`, which
-   writes an access line per request (to /dev/null here), in the same rounds: the cost of the
-   audit trail. The targets are judged on the first (\`LOG_LEVEL=warn\`: no line for a 2xx).
+1. **\`GET /token\` vs bare Fastify and bare \`node:http\`** (\`bench/bare-fastify.ts\`,
+   \`bench/bare-node.ts\`: the same body and every header the broker sends, copied from a broker
+   answer: security headers, \`cache-control\`, \`pragma\`, content type; no logic):
+   ${cfg.warmupSeconds} s of warm-up each, then ${cfg.rounds} rounds of ${cfg.seconds} s in
+   alternating order (A B C, C B A, ...); medians of the rounds. Two replicas on the same Redis:
+   one at the shipped defaults (\`LOG_LEVEL=log\`, \`BROKER_ACCESS_LOG=aggregate\`: handouts
+   counted, a line per caller, profile and fingerprint a second; lines to /dev/null), on which
+   every target is judged, and one at \`LOG_LEVEL=warn\` (no audit of a 2xx at all) for comparison.
 2. **vs a naive broker** (\`bench/naive-broker.ts\`: the same caller-key check, then one Redis
    \`HGET\` of the token record per request, the same headers), in the same rounds.
 3. **1, 3, 5 replicas behind HAProxy** on a flushed Redis, ${cfg.shortTtl} s tokens (a refresh every

@@ -127,8 +127,9 @@ export interface BrokerOptions {
   /** Node flags, e.g. `--cpu-prof`. */
   readonly nodeArgs?: string[];
   /**
-   * `log`: production's default level, an access line per request, written to /dev/null (read
-   * by the bench, they would load the process that runs the load generator). Default `warn`.
+   * `log`: production's default level with the default audit (BROKER_ACCESS_LOG=aggregate: a
+   * line per answer >= 400, handouts counted and written once a second), written to /dev/null
+   * (read by the bench, they would load the process that runs the load generator). Default `warn`.
    */
   readonly logLevel?: 'warn' | 'log';
 }

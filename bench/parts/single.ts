@@ -10,14 +10,19 @@ const NAIVE_KEY = 'bench:naive:token';
 const PER_RESPONSE_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
 
 export interface SingleResult {
+  /** The broker at LOG_LEVEL=warn: no audit at all for a 2xx. */
   readonly broker: Compared;
-  /** The same broker at production's default LOG_LEVEL=log: an access line per request. */
+  /** The same broker at the shipped defaults (LOG_LEVEL=log, BROKER_ACCESS_LOG=aggregate): the headline. */
   readonly logged: Compared;
   readonly bare: Compared;
+  /** A bare node:http server, same bytes and headers. */
+  readonly node: Compared;
   readonly naive: Compared;
   readonly readyMs: number;
   readonly rssIdle: number;
   readonly rssLoaded: number;
+  /** RSS of the replica at the defaults after load (the target's). */
+  readonly rssLoadedDefaults: number;
 }
 
 interface TokenBody {
@@ -59,6 +64,8 @@ export async function runSingle(
     const BENCH_HEADERS = JSON.stringify(brokerHeaders);
     const bare = await startScript('bare-fastify', { BENCH_BODY: body, BENCH_HEADERS }, '/token');
     started.push(bare.proc);
+    const node = await startScript('bare-node', { BENCH_BODY: body, BENCH_HEADERS }, '/token');
+    started.push(node.proc);
     const naiveEnv = {
       REDIS_URL: redis.url,
       BENCH_KEY_SHA256: callers.keySha256,
@@ -73,20 +80,23 @@ export async function runSingle(
         { name: 'broker', url: `${broker.url}/token`, headers, pids: [broker.proc.pid] },
         { name: 'logged', url: `${logged.url}/token`, headers, pids: [logged.proc.pid] },
         { name: 'bare', url: `${bare.url}/token`, headers, pids: [bare.proc.pid] },
+        { name: 'node', url: `${node.url}/token`, headers, pids: [node.proc.pid] },
         // The naive broker's cost includes the Redis server's.
         { name: 'naive', url: `${naive.url}/token`, headers, pids: [naive.proc.pid, redis.proc.pid] },
       ],
       { connections: cfg.connections, seconds: cfg.seconds, rounds: cfg.rounds, warmupSeconds: cfg.warmupSeconds },
     );
-    const { broker: b, logged: l, bare: f, naive: n } = results;
+    const { broker: b, logged: l, bare: f, node: h, naive: n } = results;
     return {
       broker: b,
       logged: l,
       bare: f,
+      node: h,
       naive: n,
       readyMs: broker.readyMs,
       rssIdle,
       rssLoaded: rssMb(broker.proc.pid),
+      rssLoadedDefaults: rssMb(logged.proc.pid),
     };
   } finally {
     await Promise.all(started.map((p) => p.stop()));

@@ -19,6 +19,8 @@ describe('structured logs of a broker process', () => {
     broker = await startBrokerProcess('logger', {
       ...FAST_TIMINGS,
       LOG_LEVEL: 'log',
+      // A line per request (the debugging mode); the default aggregate is audit-aggregate.e2e-spec.ts's.
+      BROKER_ACCESS_LOG: 'all',
       PROOF_BASE_URL: emulator.url,
       PROOF_CLIENT_ID: 'app',
       PROOF_CLIENT_SECRET: SECRET,

@@ -17,7 +17,16 @@ const encryptionKeysOf = (config: BrokerConfig): string =>
   JSON.stringify(config.encryptionKeys.map((k) => [k.id, k.key.toString('base64')]));
 
 /** The settings read from the environment: a running process's environment cannot change. */
-const fromEnvironment = (c: BrokerConfig) => [c.port, c.host, c.replicaId, c.logLevel, c.accessLog, c.redis, c.refresh];
+const fromEnvironment = (c: BrokerConfig) => [
+  c.port,
+  c.host,
+  c.replicaId,
+  c.logLevel,
+  c.accessLog,
+  c.auditIntervalMs,
+  c.redis,
+  c.refresh,
+];
 
 /** Pure: compares the running configuration with a freshly loaded one. */
 export function compareConfigs(current: BrokerConfig, next: BrokerConfig): ConfigChanges {

@@ -117,8 +117,14 @@ export interface BrokerConfig {
   /** After SIGTERM, readiness is red this long before the server stops accepting requests. */
   readonly shutdownDelayMs: number;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
-  /** Access lines (at the `log` level and above): every request, or only answers >= 400. */
-  readonly accessLog: 'all' | 'failures';
+  /**
+   * Access lines (at the `log` level and above): `aggregate`, a line per answer >= 400 and one
+   * per caller, profile and token fingerprint and interval for the rest; `all`, a line per
+   * request; `failures`, only the lines of answers >= 400.
+   */
+  readonly accessLog: 'aggregate' | 'all' | 'failures';
+  /** How often the aggregated handouts are written (ms). */
+  readonly auditIntervalMs: number;
   /** Absent: the embedded single-replica store. */
   readonly redis?: RedisTopology;
   /** Keys for tokens at rest in Redis: the first encrypts, all decrypt. Empty on the embedded store. */

@@ -20,7 +20,7 @@ const NODE_LIST = /^[\w.-]+:\d{1,5}(,[\w.-]+:\d{1,5})*$/;
 const PROXY = String.raw`(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)`;
 const TRUSTED_PROXIES = new RegExp(`^${PROXY}(,${PROXY})*$`);
 const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-const ACCESS_LOGS = ['all', 'failures'] as const;
+const ACCESS_LOGS = ['aggregate', 'all', 'failures'] as const;
 const url = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 
 /**
@@ -32,7 +32,8 @@ export class BrokerEnv {
   @IsString() HOST = '0.0.0.0';
   @IsOptional() @IsString() @MinLength(1) BROKER_REPLICA_ID?: string;
   @IsIn(LOG_LEVELS) LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'log';
-  @IsIn(ACCESS_LOGS) BROKER_ACCESS_LOG: (typeof ACCESS_LOGS)[number] = 'all';
+  @IsIn(ACCESS_LOGS) BROKER_ACCESS_LOG: (typeof ACCESS_LOGS)[number] = 'aggregate';
+  @Type(() => Number) @IsInt() @Min(100) @Max(60_000) BROKER_AUDIT_INTERVAL_MS = 1000;
 
   @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })

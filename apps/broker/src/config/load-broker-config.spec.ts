@@ -167,12 +167,25 @@ describe('loadBrokerConfig', () => {
     ]);
   });
 
-  it('reads BROKER_ACCESS_LOG: all by default, failures, and nothing else', () => {
-    expect(loadBrokerConfig(minimal).accessLog).toBe('all');
+  it('reads BROKER_ACCESS_LOG: aggregate by default, all, failures, and nothing else', () => {
+    expect(loadBrokerConfig(minimal).accessLog).toBe('aggregate');
+    expect(loadBrokerConfig({ ...minimal, BROKER_ACCESS_LOG: 'all' }).accessLog).toBe('all');
     expect(loadBrokerConfig({ ...minimal, BROKER_ACCESS_LOG: 'failures' }).accessLog).toBe('failures');
     expect(problemsOf({ ...minimal, BROKER_ACCESS_LOG: 'none' })).toEqual([
       expect.stringContaining('BROKER_ACCESS_LOG'),
     ]);
+  });
+
+  it('reads BROKER_AUDIT_INTERVAL_MS: 1000 by default, 100 to 60000, listed with the other problems', () => {
+    expect(loadBrokerConfig(minimal).auditIntervalMs).toBe(1000);
+    expect(loadBrokerConfig({ ...minimal, BROKER_AUDIT_INTERVAL_MS: '250' }).auditIntervalMs).toBe(250);
+    expect(problemsOf({ ...minimal, BROKER_AUDIT_INTERVAL_MS: '50', BROKER_ACCESS_LOG: 'none' })).toEqual([
+      expect.stringContaining('BROKER_ACCESS_LOG'),
+      expect.stringContaining('BROKER_AUDIT_INTERVAL_MS'),
+    ]);
+    const notANumber = problemsOf({ ...minimal, BROKER_AUDIT_INTERVAL_MS: 'soon' });
+    expect(notANumber.length).toBeGreaterThan(0);
+    expect(notANumber.filter((problem) => !problem.startsWith('BROKER_AUDIT_INTERVAL_MS'))).toEqual([]);
   });
 
   it('reads trusted proxies for X-Forwarded-For, and refuses what is not an address, CIDR or range name', () => {

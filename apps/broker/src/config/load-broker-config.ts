@@ -93,6 +93,7 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
     replicaId: env.BROKER_REPLICA_ID ?? `${hostname()}-${process.pid}`,
     logLevel: env.LOG_LEVEL,
     accessLog: env.BROKER_ACCESS_LOG,
+    auditIntervalMs: env.BROKER_AUDIT_INTERVAL_MS,
     shutdownDelayMs: env.BROKER_SHUTDOWN_DELAY_MS,
     redis,
     encryptionKeys,

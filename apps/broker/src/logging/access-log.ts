@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
 import type { BrokerConfig } from '../config/broker-config';
+import { AuditRecorder } from './audit-recorder';
 import { auditOf, type RequestAudit } from './request-audit';
 
 /** Probes and scrapes every second would drown the access log. */
@@ -20,8 +21,9 @@ export interface AccessEntry {
 
 /**
  * The access lines (the audit trail for GET /token), on their own pino logger (LoggingModule:
- * the app log's destination, without its redaction pass). `failures` (BROKER_ACCESS_LOG)
- * keeps only answers >= 400. Fields: req {id, method, path, remoteAddress}, res {statusCode},
+ * the app log's destination, without its redaction pass). `all` (BROKER_ACCESS_LOG) writes
+ * one per request; `aggregate` and `failures` only answers >= 400 (AuditRecorder counts the
+ * rest in `aggregate`). Fields: req {id, method, path, remoteAddress}, res {statusCode},
  * responseTime (ms), and what the route recorded (caller, profile, fence, fingerprint). Never a
  * header, a query string or a token.
  */
@@ -32,7 +34,7 @@ export class AccessLog {
     private readonly logger: Logger,
     mode: BrokerConfig['accessLog'],
   ) {
-    this.minStatus = mode === 'failures' ? 400 : 0;
+    this.minStatus = mode === 'all' ? 0 : 400;
   }
 
   /** Whether an answer with this status gets a line: callers skip building the entry otherwise. */
@@ -40,8 +42,13 @@ export class AccessLog {
     return statusCode >= this.minStatus && this.logger.isLevelEnabled(statusCode >= 500 ? 'warn' : 'info');
   }
 
+  /** Probes and scrapes: neither lines nor counts. */
+  unlogged(url: string): boolean {
+    return UNLOGGED.test(url);
+  }
+
   write(entry: AccessEntry): void {
-    if (!this.enabled(entry.statusCode) || UNLOGGED.test(entry.url)) return;
+    if (!this.enabled(entry.statusCode) || this.unlogged(entry.url)) return;
     const query = entry.url.indexOf('?');
     const req = {
       id: entry.id,
@@ -57,26 +64,29 @@ export class AccessLog {
 }
 
 /**
- * The access lines of requests Fastify answers, from one `onResponse` hook rather than
- * pino-http as Nest middleware (@fastify/middie, pino-http's per-request child logger and its
- * async context are a large share of GET /token's CPU, docs/BENCHMARKS.md). GET /token over the network is
- * logged by its request listener (token-request-listener.ts) through the same AccessLog.
+ * The audit of requests Fastify answers, from one `onResponse` hook rather than pino-http as
+ * Nest middleware (@fastify/middie, pino-http's per-request child logger and its async context
+ * are a large share of GET /token's CPU, docs/BENCHMARKS.md). GET /token over the network is recorded by its
+ * request listener (token-request-listener.ts) through the same AuditRecorder.
  */
 export function registerAccessLog(app: NestFastifyApplication): void {
-  const log = app.get(AccessLog);
+  const recorder = app.get(AuditRecorder);
   app
     .getHttpAdapter()
     .getInstance()
     .addHook('onResponse', (request, reply, done) => {
-      log.write({
-        id: request.id,
-        method: request.method,
-        url: request.url,
-        remoteAddress: request.ip,
-        statusCode: reply.statusCode,
-        responseTimeMs: reply.elapsedTime,
-        audit: auditOf(request.raw),
-      });
+      recorder.record(
+        {
+          id: request.id,
+          method: request.method,
+          url: request.url,
+          remoteAddress: request.ip,
+          statusCode: reply.statusCode,
+          responseTimeMs: reply.elapsedTime,
+          audit: auditOf(request.raw),
+        },
+        request.routeOptions.url ?? request.url.split('?', 1)[0],
+      );
       done();
     });
 }

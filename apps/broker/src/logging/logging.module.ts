@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import pino from 'pino';
 import { AccessLog } from './access-log';
+import { AuditRecorder } from './audit-recorder';
+import { LogDestination } from './log-destination';
 import { TokenFingerprinter } from './token-fingerprint';
 import type { BrokerConfig } from '../config/broker-config';
 
@@ -24,8 +26,9 @@ const PINO_LEVELS: Record<BrokerConfig['logLevel'], string> = {
 export class LoggingModule {
   static forRoot(config: BrokerConfig, silent: boolean): DynamicModule {
     // Asynchronous writes: lines written while a write is in flight go out together
-    // (one syscall each under load, not one per line); pino flushes them at exit.
-    const destination = pino.destination({ dest: 1, sync: false });
+    // (one syscall each under load, not one per line); shutdown waits for them (AuditRecorder).
+    const logs = new LogDestination();
+    const destination = logs.stream;
     const options = { level: silent ? 'silent' : PINO_LEVELS[config.logLevel], base: { replica: config.replicaId } };
     // The app log: messages and objects from anywhere in the code, so redaction is a second
     // net behind never logging a secret.
@@ -50,12 +53,20 @@ export class LoggingModule {
     // header or a body, so they skip the redaction pass (its wildcard paths cost more than the
     // rest of the line on every GET /token: docs/BENCHMARKS.md).
     const access = pino(options, destination);
+    const lines = new AccessLog(access, config.accessLog);
     return {
       module: LoggingModule,
       global: true,
       // One TokenFingerprinter per process: on the embedded store its key is random.
-      providers: [{ provide: AccessLog, useValue: new AccessLog(access, config.accessLog) }, TokenFingerprinter],
-      exports: [AccessLog, TokenFingerprinter],
+      providers: [
+        { provide: AccessLog, useValue: lines },
+        {
+          provide: AuditRecorder,
+          useValue: new AuditRecorder(lines, access, config.accessLog, config.auditIntervalMs, logs),
+        },
+        TokenFingerprinter,
+      ],
+      exports: [AccessLog, AuditRecorder, TokenFingerprinter],
       imports: [
         LoggerModule.forRoot({
           // No Nest middleware at all (and no @fastify/middie, see createBrokerApp): pino-http's

@@ -5,7 +5,7 @@ import proxyAddr from '@fastify/proxy-addr';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { authorizationOf } from '../../auth/authorization-header';
-import { AccessLog } from '../../logging/access-log';
+import { AuditRecorder } from '../../logging/audit-recorder';
 import type { RequestAudit } from '../../logging/request-audit';
 import { requestIdOf } from '../../logging/request-id';
 import type { TokenAnswer } from './token-answers';
@@ -36,12 +36,13 @@ function headerList(answer: TokenAnswer): string[] {
  * What Fastify would have given this route is done here the same way: the client address
  * through the same trusted proxies (@fastify/proxy-addr, Fastify's own), the request id
  * (requestIdOf, Fastify's genReqId), helmet's headers (TOKEN_HEADERS), the access line
- * (AccessLog, as the onResponse hook). Unparseable requests, over-long headers and
+ * (AuditRecorder, as the onResponse hook: a count, or a line for an answer >= 400). Unparseable requests, over-long headers and
  * timeouts are the HTTP server's, so they are handled as for every route.
  */
 export function tokenRequestListener(app: NestFastifyApplication, trustedProxies: readonly string[]): RequestShortcut {
   const serving = app.get(TokenEndpoint);
-  const log = app.get(AccessLog);
+  const recorder = app.get(AuditRecorder);
+  const served = recorder.route('GET', '/token', 200);
   const logger = new Logger('TokenRoute');
   const trust = trustedProxies.length > 0 ? proxyAddr.compile([...trustedProxies]) : undefined;
   let closing = false;
@@ -71,8 +72,8 @@ export function tokenRequestListener(app: NestFastifyApplication, trustedProxies
     }
     response.writeHead(answer.status, headers);
     response.end(answer.body);
-    if (!log.enabled(answer.status)) return;
-    log.write({
+    if (recorder.counted(served, answer.status, audit) || !recorder.wantsLine(answer.status)) return;
+    recorder.write({
       id: requestIdOf(request),
       method: request.method,
       url: request.url ?? '',

@@ -1,0 +1,49 @@
+import pino from 'pino';
+
+/** sonic-boom's own state (v4): whether an asynchronous write is in flight, bytes not yet written. */
+type SonicState = { _writing?: boolean; _len?: number };
+
+/**
+ * Where every log line goes: stdout through pino's asynchronous destination (sonic-boom). A
+ * line is queued in memory and written by libuv's thread pool, many lines per write under load,
+ * so a slow reader (a stalled pipe, a slow collector) never blocks a request: lines wait in
+ * memory, up to MAX_BUFFERED_BYTES, past which sonic-boom drops them (`dropped` counts them).
+ * On the shutdown path `drained()` waits until everything queued has been written.
+ */
+export class LogDestination {
+  static readonly MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+  readonly stream = pino.destination({ dest: 1, sync: false, maxLength: LogDestination.MAX_BUFFERED_BYTES });
+  /** Lines dropped since the start because the buffer was full. */
+  dropped = 0;
+
+  constructor() {
+    this.stream.on('drop', (data: string | Buffer) => {
+      this.dropped += countLines(data);
+    });
+  }
+
+  /** Resolves once all queued lines are written, or after `timeoutMs` (a reader that never reads). */
+  drained(timeoutMs: number): Promise<void> {
+    const state = this.stream as unknown as SonicState;
+    if (!state._writing && !state._len) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const stream = this.stream;
+      function done() {
+        clearTimeout(timer);
+        stream.off('drain', check);
+        resolve();
+      }
+      function check() {
+        if (!state._writing && !state._len) done();
+      }
+      stream.on('drain', check);
+    });
+  }
+}
+
+function countLines(data: string | Buffer): number {
+  let lines = 0;
+  for (let at = data.indexOf('\n'); at >= 0; at = data.indexOf('\n', at + 1)) lines++;
+  return lines;
+}
