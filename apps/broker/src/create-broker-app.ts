@@ -11,7 +11,7 @@ import { buildOpenApiDocument } from './openapi/openapi-document';
 import { HELMET_OPTIONS } from './http/security-headers';
 import { answerClientError, answerFrameworkError, MAX_HEADER_BYTES } from './http/client-errors';
 import { TokenFastPath } from './token/serve/token-fast-path';
-import { registerAccessLog } from './logging/access-log';
+import { registerAccessLog } from './logging/register-access-log';
 import { registerJsonBodyParser } from './http/json-body.parser';
 import { proxyRequestListener } from './proxy/proxy-request-listener';
 
