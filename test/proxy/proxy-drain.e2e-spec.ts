@@ -1,5 +1,5 @@
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { brokerEnv, writeCallersFile } from '../support/broker';
+import { brokerEnv, TEST_CLIENTS, writeCallersFile } from '../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { proxyCall } from './proxy-calls';
 
@@ -9,7 +9,7 @@ describe('proxy: graceful shutdown', () => {
   let key: string;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ admin: true, clients: 'app:secret' });
+    emulator = await startEmulator({ admin: true, clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'svc', roles: ['proof:call'], profiles: ['*'] }]);
     key = callers.keys.svc;
     broker = await startBrokerProcess('proxy-drain', {

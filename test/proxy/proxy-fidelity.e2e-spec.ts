@@ -1,7 +1,14 @@
 import { createHash, createHash as hashOf, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { brokerEnv, FAST_TIMINGS, startBrokerInProcess, writeCallersFile } from '../support/broker';
+import {
+  brokerEnv,
+  FAST_TIMINGS,
+  startBrokerInProcess,
+  TEST_APP,
+  TEST_CLIENTS,
+  writeCallersFile,
+} from '../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { emulatorAdmin } from '../support/emulator-admin';
 import { recordServedToken } from '../support/leak-ledger';
@@ -22,7 +29,7 @@ describe('proxy fidelity: /proof/* against the emulator', () => {
   let key: string;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ admin: true, clients: 'app:app-secret-for-proxy-fidelity' });
+    emulator = await startEmulator({ admin: true, clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'svc', roles: ['proof:call'], profiles: ['*'] }]);
     key = callers.keys.svc;
     broker = await startBrokerProcess('proxy-fidelity', {
@@ -30,7 +37,7 @@ describe('proxy fidelity: /proof/* against the emulator', () => {
       LOG_LEVEL: 'warn',
       PROOF_BASE_URL: emulator.url,
       PROOF_CLIENT_ID: 'app',
-      PROOF_CLIENT_SECRET: 'app-secret-for-proxy-fidelity',
+      PROOF_CLIENT_SECRET: TEST_APP.secret,
       BROKER_CALLERS_FILE: callers.path,
       BROKER_PROXY_MAX_BODY_BYTES: String(2 * LARGE_BYTES),
       BROKER_PROXY_HEADERS_TIMEOUT_MS: String(TIMEOUT_MS),
@@ -204,7 +211,7 @@ describe('proxy fidelity: /proof/* against the emulator', () => {
 
 describe('proxy: Proof unreachable', () => {
   it('answers 502 upstream_unreachable when the connection to Proof is refused', async () => {
-    const emulator = await startEmulator({ clients: 'app:secret' });
+    const emulator = await startEmulator({ clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'svc', roles: ['proof:call'], profiles: ['*'] }]);
     const broker = await startBrokerInProcess(brokerEnv({ emulator, callers }));
     try {

@@ -50,6 +50,8 @@ describe('hostile input to /proof/*', () => {
     broker = await startBrokerProcess('proxy-hostile', {
       ...FAST_TIMINGS,
       LOG_LEVEL: 'verbose',
+      // A line per request (the default aggregates answers < 400): the most the log can say.
+      BROKER_ACCESS_LOG: 'all',
       BROKER_PROFILES_FILE: profiles,
       BROKER_CALLERS_FILE: callers.path,
       BROKER_PROXY_MAX_BODY_BYTES: String(MAX_BODY),

@@ -1,5 +1,5 @@
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { brokerEnv, writeCallersFile } from '../support/broker';
+import { brokerEnv, TEST_CLIENTS, writeCallersFile } from '../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { recordServedToken } from '../support/leak-ledger';
 import { startRedis, TestRedis } from '../support/redis-server';
@@ -33,7 +33,7 @@ describe('proxy under revoke-previous, 3 replicas on one Redis', () => {
       admin: true,
       tokenTtlSeconds: TTL_SECONDS,
       tokenPolicy: 'revoke-previous',
-      clients: 'app:secret',
+      clients: TEST_CLIENTS,
     });
     const callers = writeCallersFile([
       { name: 'svc', roles: ['proof:call'], profiles: ['default'] },

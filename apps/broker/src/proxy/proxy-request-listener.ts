@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import proxyAddr from '@fastify/proxy-addr';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AccessLog } from '../logging/access-log';
+import { AuditRecorder } from '../logging/audit-recorder';
 import { requestIdOf } from '../logging/request-id';
 import type { RequestShortcut } from '../token/serve/token-request-listener';
 import { ProxyEndpoint } from './proxy-endpoint.service';
@@ -21,7 +21,7 @@ import { isProxyTarget } from './proxy-target';
  */
 export function proxyRequestListener(app: NestFastifyApplication, trustedProxies: readonly string[]): RequestShortcut {
   const endpoint = app.get(ProxyEndpoint);
-  const log = app.get(AccessLog);
+  const audit = app.get(AuditRecorder);
   const logger = new Logger('ProxyRoute');
   const trust = trustedProxies.length > 0 ? proxyAddr.compile([...trustedProxies]) : undefined;
   let closing = false;
@@ -40,20 +40,23 @@ export function proxyRequestListener(app: NestFastifyApplication, trustedProxies
     const address = trust ? proxyAddr(request, trust) : request.socket.remoteAddress;
     endpoint
       .serve(request, response, url, address, () => closing)
-      .then(({ status, audit, path }) => {
+      .then(({ status, audit: recorded, path }) => {
         // Closing: the server's close() let go of the connections idle at that moment only;
         // this one would stay open (keep-alive) and hold the drain until its keep-alive timeout.
         if (closing && response.writableFinished) request.socket.end();
-        if (!log.enabled(status)) return;
-        log.write({
-          id: requestIdOf(request),
-          method: request.method,
-          url: path,
-          remoteAddress: address,
-          statusCode: status,
-          responseTimeMs: performance.now() - started,
-          audit,
-        });
+        // Counted per Proof path (query dropped) in the aggregate audit, or a line of its own (>= 400, or BROKER_ACCESS_LOG=all).
+        audit.record(
+          {
+            id: requestIdOf(request),
+            method: request.method,
+            url: path,
+            remoteAddress: address,
+            statusCode: status,
+            responseTimeMs: performance.now() - started,
+            audit: recorded,
+          },
+          path.split('?', 1)[0],
+        );
       })
       // Outside any framework: nothing may reach the server's 'request' event as a rejection.
       .catch((error: unknown) => {
