@@ -1,10 +1,16 @@
 import request from 'supertest';
 import { Lifecycle } from '../../apps/broker/src/health/lifecycle.service';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { FAST_TIMINGS, InProcessBroker, startBrokerInProcess, writeCallersFile } from '../support/broker';
+import {
+  FAST_TIMINGS,
+  InProcessBroker,
+  startBrokerInProcess,
+  TEST_APP,
+  TEST_CLIENTS,
+  writeCallersFile,
+} from '../support/broker';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { waitUntil } from '../support/wait';
-import { TEST_CLIENTS } from '../support/broker';
 
 describe('health probes and metrics (real Redis, real emulator)', () => {
   let redis: TestRedis;
@@ -22,7 +28,7 @@ describe('health probes and metrics (real Redis, real emulator)', () => {
       REDIS_URL: redis.url,
       PROOF_BASE_URL: emulator.url,
       PROOF_CLIENT_ID: 'app',
-      PROOF_CLIENT_SECRET: 'secret-value-123',
+      PROOF_CLIENT_SECRET: TEST_APP.secret,
       BROKER_CALLERS_FILE: callers.path,
     });
   });
@@ -56,7 +62,7 @@ describe('health probes and metrics (real Redis, real emulator)', () => {
     );
     expect(res.text).toMatch(/broker_redis_up 1/);
     expect(res.text).toContain('process_resident_memory_bytes');
-    for (const secret of [token.body.access_token as string, key, 'secret-value-123'])
+    for (const secret of [token.body.access_token as string, key, TEST_APP.secret])
       expect(res.text).not.toContain(secret);
   });
 
