@@ -23,6 +23,9 @@ export async function runProxy(
 ): Promise<ProxyResult> {
   const started: Proc[] = [];
   try {
+    // The earlier parts' token (issued by the emulator) is still in this Redis: the broker would
+    // serve it, and this part's upstream, which never issued it, would refuse it.
+    await redis.client.flushall();
     const upstream = await startScript('fast-proof', {}, '/health');
     started.push(upstream.proc);
     const broker = await startBroker('proxy', {
