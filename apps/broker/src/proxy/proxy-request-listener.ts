@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import proxyAddr from '@fastify/proxy-addr';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AuditRecorder } from '../logging/audit-recorder';
@@ -7,6 +6,7 @@ import { requestIdOf } from '../logging/request-id';
 import type { RequestShortcut } from '../token/serve/token-request-listener';
 import { ProxyEndpoint } from './proxy-endpoint.service';
 import { isProxyTarget } from './proxy-target';
+import { shortcutContext } from '../token/serve/shortcut-context';
 
 /**
  * `/proof/<path>` (any method) taken in the HTTP server's request listener, in front of
@@ -23,27 +23,19 @@ export function proxyRequestListener(app: NestFastifyApplication, trustedProxies
   const endpoint = app.get(ProxyEndpoint);
   const audit = app.get(AuditRecorder);
   const logger = new Logger('ProxyRoute');
-  const trust = trustedProxies.length > 0 ? proxyAddr.compile([...trustedProxies]) : undefined;
-  let closing = false;
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('preClose', (done) => {
-      closing = true;
-      done();
-    });
+  const context = shortcutContext(app, trustedProxies);
 
   return (request, response) => {
     const url = request.url;
-    if (closing || url === undefined || !isProxyTarget(url)) return false;
+    if (context.closing() || url === undefined || !isProxyTarget(url)) return false;
     const started = performance.now();
-    const address = trust ? proxyAddr(request, trust) : request.socket.remoteAddress;
+    const address = context.addressOf(request);
     endpoint
-      .serve(request, response, url, address, () => closing)
+      .serve(request, response, url, address, context.closing)
       .then(({ status, audit: recorded, path }) => {
         // Closing: the server's close() let go of the connections idle at that moment only;
         // this one would stay open (keep-alive) and hold the drain until its keep-alive timeout.
-        if (closing && response.writableFinished) request.socket.end();
+        if (context.closing() && response.writableFinished) request.socket.end();
         // Counted per Proof path (query dropped) in the aggregate audit, or a line of its own (>= 400, or BROKER_ACCESS_LOG=all).
         audit.record(
           {

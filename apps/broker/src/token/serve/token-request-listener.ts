@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import { performance } from 'node:perf_hooks';
-import proxyAddr from '@fastify/proxy-addr';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { authorizationOf } from '../../auth/authorization-header';
@@ -10,6 +9,7 @@ import type { RequestAudit } from '../../logging/request-audit';
 import { requestIdOf } from '../../logging/request-id';
 import type { TokenAnswer } from './token-answers';
 import { TOKEN_HEADERS, TokenEndpoint } from './token-endpoint.service';
+import { shortcutContext } from './shortcut-context';
 
 /** Answers the request and returns true, or returns false to leave it to Fastify. */
 export type RequestShortcut = (request: IncomingMessage, response: ServerResponse) => boolean;
@@ -44,15 +44,7 @@ export function tokenRequestListener(app: NestFastifyApplication, trustedProxies
   const recorder = app.get(AuditRecorder);
   const served = recorder.route('GET', '/token', 200);
   const logger = new Logger('TokenRoute');
-  const trust = trustedProxies.length > 0 ? proxyAddr.compile([...trustedProxies]) : undefined;
-  let closing = false;
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('preClose', (done) => {
-      closing = true;
-      done();
-    });
+  const context = shortcutContext(app, trustedProxies);
   // The 200 answer is one object per token and second: so is its header list.
   let lastAnswer: TokenAnswer | undefined;
   let lastHeaders: string[] = [];
@@ -85,7 +77,7 @@ export function tokenRequestListener(app: NestFastifyApplication, trustedProxies
   };
 
   return (request, response) => {
-    if (closing || request.method !== 'GET') return false;
+    if (context.closing() || request.method !== 'GET') return false;
     const url = request.url;
     let query: Record<string, unknown>;
     if (url === '/token') query = NO_QUERY;
@@ -99,7 +91,7 @@ export function tokenRequestListener(app: NestFastifyApplication, trustedProxies
       else response.destroy();
     };
     try {
-      const address = trust ? proxyAddr(request, trust) : request.socket.remoteAddress;
+      const address = context.addressOf(request);
       const audit: RequestAudit = {};
       const answer = serving.serve(authorizationOf(request), address, query, audit);
       if (answer instanceof Promise)
