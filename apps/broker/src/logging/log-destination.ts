@@ -12,11 +12,13 @@ type SonicState = { _writing?: boolean; _len?: number };
  */
 export class LogDestination {
   static readonly MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-  readonly stream = pino.destination({ dest: 1, sync: false, maxLength: LogDestination.MAX_BUFFERED_BYTES });
-  /** Lines dropped since the start because the buffer was full. */
+  readonly stream: ReturnType<typeof pino.destination>;
+  /** Lines dropped since the start because the buffer was full (`broker_log_lines_dropped_total`). */
   dropped = 0;
 
-  constructor() {
+  /** `dest`: a file descriptor or path (stdout in production); `maxBufferedBytes`: the bound above. */
+  constructor(dest: number | string = 1, maxBufferedBytes = LogDestination.MAX_BUFFERED_BYTES) {
+    this.stream = pino.destination({ dest, sync: false, maxLength: maxBufferedBytes });
     this.stream.on('drop', (data: string | Buffer) => {
       this.dropped += countLines(data);
     });
