@@ -12,6 +12,8 @@ import type { ForcedRefresh, ForcedRefresher } from '../refresh/forced-refresher
 import type { TokenCache } from '../token-cache.service';
 import type { ProofTokenClient, TokenInfoAnswer } from '../upstream/proof-token.client';
 import { UpstreamTokenError } from '../upstream/upstream-token.error';
+import type { LeaseKeeper } from '../refresh/lease-keeper.service';
+import { ServingLease } from '../refresh/serving-lease.service';
 import { TokenRejectionService } from './token-rejection.service';
 
 // Jest's fake timers patch the test's global timers but not node:timers/promises, whose `sleep`
@@ -102,6 +104,9 @@ describe('TokenRejectionService (strict fakes, fake clock)', () => {
       strict<ProofTokenClient>('client', { tokenInfo }),
       strict<ForcedRefresher>('forced', { replace }),
       strict<BrokerMetrics>('metrics', { rejections: strict('metrics.rejections', { inc: counted }) }),
+      // The embedded store: no presence lease to lose (its spec covers it).
+      new ServingLease(config, strict<TokenStore>('store.kind', { kind: 'memory' })),
+      strict<LeaseKeeper>('keeper', {}),
     );
   };
   const verdictsCounted = () => counted.mock.calls.map(([labels]) => labels.verdict);
