@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import type { BrokerConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
@@ -70,7 +71,14 @@ export class TokenSource {
    * (Redis may be back with a newer token, or the lease renewed).
    */
   private async serveOnEvidence(profileName: string, minTtlMs: number): Promise<TokenRecord> {
-    const { verdict, record } = await this.keeper.check(this.profiles.require(profileName));
+    // A slow Proof holds the caller no longer than any wait for a token.
+    const timer = new AbortController();
+    const late = sleep(this.config.refresh.coldWaitMs, undefined, { signal: timer.signal }).catch(() => undefined);
+    const evidence = await Promise.race([this.keeper.check(this.profiles.require(profileName)), late]).finally(() =>
+      timer.abort(),
+    );
+    if (!evidence) throw new TokenUnavailableError(this.retryAfterSeconds());
+    const { verdict, record } = evidence;
     const servable = (r: TokenRecord | undefined) => isServable(r, Date.now(), this.config.refresh.minTtlMs, minTtlMs);
     if (verdict === 'alive' && record === this.cache.serving(profileName) && servable(record)) return record;
     return this.inFlight.run(`${profileName}/${minTtlMs}`, () => this.obtain(profileName, minTtlMs));
