@@ -10,6 +10,8 @@ import { UpstreamTokenError } from '../upstream/upstream-token.error';
 import { FailureHolds } from './failure-holds.service';
 import { LocklessRefresher } from './lockless-refresher.service';
 import { TokenRefresher } from './token-refresher.service';
+import { TokenRestorer } from './token-restorer.service';
+import { ProfileResolver } from '../../profiles/profile-resolver';
 
 const T0 = 1_700_000_000_000;
 const always = () => true;
@@ -41,7 +43,17 @@ describe('TokenRefresher (embedded store, fake upstream, fake clock)', () => {
     fetch = jest.fn();
     const fetcher = { fetch, toRecord: real.toRecord.bind(real) } as unknown as TokenFetcher;
     const lockless = new LocklessRefresher(config, cache, fetcher, metrics);
-    refresher = new TokenRefresher(config, store, cache, fetcher, lockless, metrics, new FailureHolds(store, live));
+    const restorer = new TokenRestorer(config, store, cache, new ProfileResolver(config));
+    refresher = new TokenRefresher(
+      config,
+      store,
+      cache,
+      fetcher,
+      lockless,
+      metrics,
+      new FailureHolds(store, live),
+      restorer,
+    );
     events = [];
     store.onUpdate((event) => events.push(event));
   });
@@ -55,6 +67,23 @@ describe('TokenRefresher (embedded store, fake upstream, fake clock)', () => {
     expect(cache.serving('default')).toEqual(stored);
     expect(events).toEqual([{ profile: 'default', fence: 1, kind: 'written' }]);
     expect(await store.readStatus('default')).toMatchObject({ lastOutcome: 'refreshed', consecutiveFailures: 0 });
+    expect(await store.acquireLock('default', 1_000, 0)).toBeDefined();
+  });
+
+  it('keeps a token whose write failed: served from memory, the lock kept, written back and announced once Redis takes it', async () => {
+    fetch.mockResolvedValue(upstream('a-token-redis-did-not-take-at-first'));
+    jest.spyOn(store, 'write').mockRejectedValueOnce(new Error('Command timed out'));
+    expect(await refresher.refresh(profile, always)).toBe('refreshed');
+    expect(cache.serving('default')).toMatchObject({ fence: 1, accessToken: 'a-token-redis-did-not-take-at-first' });
+    expect(await store.read('default')).toBeUndefined();
+    expect(events).toEqual([]);
+    // No other replica may replace it meanwhile.
+    expect(await store.acquireLock('default', 1_000, 0)).toBeUndefined();
+    await jest.advanceTimersByTimeAsync(config.refresh.backoffMaxMs);
+    expect(await store.read('default')).toMatchObject({ fence: 1, accessToken: 'a-token-redis-did-not-take-at-first' });
+    expect(events).toEqual([{ profile: 'default', fence: 1, kind: 'written' }]);
+    expect(fetch).toHaveBeenCalledTimes(1);
+    // Landed: the lock is let go.
     expect(await store.acquireLock('default', 1_000, 0)).toBeDefined();
   });
 

@@ -9,6 +9,7 @@ import { FailureHolds } from './failure-holds.service';
 import { LocklessRefresher } from './lockless-refresher.service';
 import type { UpstreamToken } from '../upstream/proof-token.client';
 import { TokenFetcher } from '../upstream/token-fetcher.service';
+import { TokenRestorer } from './token-restorer.service';
 import { backoffDelayMs, presenceTtlMs } from '../refresh-policy';
 import { mayHaveIssued } from '../upstream/may-have-issued';
 import { TokenCache } from '../token-cache.service';
@@ -41,6 +42,7 @@ export class TokenRefresher {
     private readonly lockless: LocklessRefresher,
     private readonly metrics: BrokerMetrics,
     private readonly holds: FailureHolds,
+    private readonly restorer: TokenRestorer,
   ) {}
 
   async refresh(profile: ProfileConfig, needsRefresh: NeedsRefresh): Promise<RefreshResult> {
@@ -96,8 +98,8 @@ export class TokenRefresher {
     const record = this.fetcher.toRecord(profile, upstream, lock.fence, reused);
     // Not written under a hand-over: the old token is revoked all the same (by this token),
     // so it stays unserved until a newer lease writes one.
-    const written = await this.store.write(record).catch(() => false);
-    if (!written) {
+    const written = await this.store.write(record).catch((error: unknown) => error as Error);
+    if (written === false) {
       this.logger.warn(`profile ${profile.name}: write with fence ${lock.fence} rejected, a newer lease exists`);
       this.metrics.fencedWritesRejected.inc({ profile: profile.name });
       this.metrics.refreshes.inc({ profile: profile.name, outcome: 'stale_write' });
@@ -106,7 +108,14 @@ export class TokenRefresher {
     }
     this.cache.offer(record);
     this.holds.forget(profile.name);
-    await this.store.publish({ profile: profile.name, fence: record.fence, kind: 'written' }).catch(() => undefined);
+    if (written instanceof Error) {
+      // Redis did not take what Proof issued (under revoke-previous the old token is revoked
+      // already): served from memory and written back until it lands; the lock is kept
+      // meanwhile so that no other replica replaces it (the hand-over stays recorded: they wait).
+      lock.holdFor(this.config.refresh.lockTtlMs);
+      void this.restorer.keepWriting(profile.name, lock, written);
+    } else
+      await this.store.publish({ profile: profile.name, fence: record.fence, kind: 'written' }).catch(() => undefined);
     const outcome = reused ? 'reused' : 'refreshed';
     this.metrics.refreshes.inc({ profile: profile.name, outcome });
     await this.writeStatus(profile.name, { outcome, failures: 0 });

@@ -1,18 +1,34 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { BrokerConfig } from '../../config/broker-config';
+import { InjectBrokerConfig } from '../../config/broker-config.module';
+import type { LockLease } from '../../store/token-store';
 import { TokenStore } from '../../store/token-store';
 import { ProfileResolver } from '../../profiles/profile-resolver';
+import { backoffDelayMs } from '../refresh-policy';
 import { TokenCache } from '../token-cache.service';
 
 /**
- * When Redis comes back (restarted empty, failed over), writes each token this replica
- * still holds back to it, with its own fence. The fenced compare-and-set makes one write
- * win and keeps the fence from going backwards; other replicas then reconcile to it.
+ * What a write-back found: `written` (ours is in Redis now), `stored` (it already was: an
+ * earlier write whose answer was lost), `newer` (a newer token or lease exists), `none`
+ * (nothing servable held), `failed` (Redis did not answer).
+ */
+export type Restored = 'written' | 'stored' | 'newer' | 'none' | 'failed';
+
+/**
+ * Writes the token this replica holds back to Redis, with its own fence: when Redis comes
+ * back (restarted empty, failed over), and after a refresh whose final write failed (the new
+ * token is served from memory meanwhile, see TokenRefresher). The fenced compare-and-set
+ * makes one write win and keeps the fence from going backwards; other replicas then
+ * reconcile to it.
  */
 @Injectable()
-export class TokenRestorer implements OnApplicationBootstrap {
+export class TokenRestorer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TokenRestorer.name);
+  private readonly retrying = new Set<string>();
+  private readonly closing = new AbortController();
 
   constructor(
+    @InjectBrokerConfig() private readonly config: BrokerConfig,
     private readonly store: TokenStore,
     private readonly cache: TokenCache,
     private readonly profiles: ProfileResolver,
@@ -22,22 +38,73 @@ export class TokenRestorer implements OnApplicationBootstrap {
     this.store.onReconnect(() => void this.restoreAll());
   }
 
+  onApplicationShutdown(): void {
+    this.closing.abort();
+  }
+
   async restoreAll(): Promise<void> {
     await Promise.all(this.profiles.all().map(({ name }) => this.restore(name)));
   }
 
-  private async restore(profile: string): Promise<void> {
+  /**
+   * A freshly issued token whose write failed: written back, fenced, with backoff, until it
+   * lands, a newer token or lease exists, it expires, or the app closes. `lock`, still held
+   * for a lock TTL so that no other replica replaces the token meanwhile, is released once
+   * the token is in Redis. One loop per profile.
+   */
+  async keepWriting(profile: string, lock?: LockLease, cause?: Error): Promise<Restored> {
+    this.logger.warn(
+      `profile ${profile}: token of fence ${this.cache.get(profile)?.fence} served from memory, its write failed (${cause?.message ?? 'unknown'}): writing it back`,
+    );
+    if (this.retrying.has(profile)) return 'failed';
+    this.retrying.add(profile);
+    const { backoffBaseMs, backoffMaxMs } = this.config.refresh;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        if (!(await this.pause(backoffDelayMs(attempt, backoffBaseMs, backoffMaxMs, Math.random)))) return 'failed';
+        const outcome = await this.restore(profile, true);
+        if (outcome === 'failed') continue;
+        if (lock && (outcome === 'written' || outcome === 'stored'))
+          await this.store.releaseLock(lock).catch(() => false);
+        return outcome;
+      }
+    } finally {
+      this.retrying.delete(profile);
+    }
+  }
+
+  /** Resolves true after `ms`, or false at once when the app closes. */
+  private pause(ms: number): Promise<boolean> {
+    const signal = this.closing.signal;
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const closed = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', closed);
+        resolve(true);
+      }, ms);
+      signal.addEventListener('abort', closed, { once: true });
+    });
+  }
+
+  /** `afterFailedWrite`: a token already stored with our fence is ours (an answer lost), announce it. */
+  private async restore(profile: string, afterFailedWrite = false): Promise<Restored> {
     const held = this.cache.get(profile);
-    if (!held || held.expiresAt <= Date.now()) return;
+    if (!held || held.expiresAt <= Date.now()) return 'none';
     try {
       const stored = await this.store.read(profile);
-      if (stored && stored.fence >= held.fence) return;
-      if (await this.store.write(held)) {
-        await this.store.publish({ profile, fence: held.fence, kind: 'written' });
-        this.logger.log(`profile ${profile}: restored token with fence ${held.fence} to Redis`);
-      }
+      if (stored && (stored.fence > held.fence || (stored.fence === held.fence && !afterFailedWrite))) return 'newer';
+      const written = stored?.fence === held.fence ? 'stored' : (await this.store.write(held)) ? 'written' : 'newer';
+      if (written === 'newer') return written;
+      await this.store.publish({ profile, fence: held.fence, kind: 'written' });
+      this.logger.log(`profile ${profile}: token with fence ${held.fence} is in Redis (${written} back)`);
+      return written;
     } catch (error) {
-      this.logger.warn(`profile ${profile}: restore skipped: ${(error as Error).message}`);
+      this.logger.warn(`profile ${profile}: write-back of fence ${held.fence} failed: ${(error as Error).message}`);
+      return 'failed';
     }
   }
 }
