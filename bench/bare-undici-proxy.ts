@@ -19,6 +19,10 @@ const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'host', 't
 function streamTo(response: ServerResponse): Dispatcher.DispatchHandler {
   let controller: Dispatcher.DispatchController | undefined;
   const resume = () => controller?.resume();
+  // A caller gone mid-answer never drains: without the abort, its upstream connection would stay paused for good.
+  response.once('close', () => {
+    if (!response.writableFinished) controller?.abort(new Error('caller gone'));
+  });
   return {
     onRequestStart(c) {
       controller = c;
@@ -34,7 +38,7 @@ function streamTo(response: ServerResponse): Dispatcher.DispatchHandler {
       response.writeHead(statusCode, out);
     },
     onResponseData(c, chunk) {
-      if (!response.write(chunk)) {
+      if (!response.destroyed && !response.write(chunk)) {
         c.pause();
         response.once('drain', resume);
       }

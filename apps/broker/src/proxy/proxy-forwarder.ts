@@ -76,11 +76,23 @@ export class ProxyForwarder {
     response.once('close', () => {
       if (!response.writableFinished) attempt?.callerGone(new Error('the caller closed the connection'));
     });
-    let token = (await this.tokens.current(exchange.profile)).accessToken;
+    // The caller's fields, then Authorization, its value set per attempt (a retry comes after
+    // Proof answered the first one, whose fields undici had serialized by then).
+    const headers = [...exchange.headers, 'authorization', ''];
+    const current = this.tokens.current(exchange.profile);
+    let token = (current instanceof Promise ? await current : current).accessToken;
     for (let retried = false; ; retried = true) {
-      attempt = new UpstreamAttempt(response, writeHead, true);
-      if (response.destroyed) attempt.callerGone(new Error('the caller closed the connection'));
-      const status = await this.send(exchange, token, attempt, audit);
+      headers[headers.length - 1] = `Bearer ${token}`;
+      attempt = this.send(exchange, headers, response, writeHead);
+      let status: number;
+      try {
+        status = await attempt.settled;
+      } catch (error) {
+        throw upstreamFailure(error);
+      } finally {
+        audit.upstreamMs = (audit.upstreamMs ?? 0) + attempt.upstreamMs;
+        this.metrics.observeUpstream(exchange.profile, attempt.upstreamMs / 1000);
+      }
       if (status !== HELD) return status;
       // Proof's 401 to the token injected, held back (nothing written yet).
       const verdict = await this.tokens.report(exchange.profile, token);
@@ -96,25 +108,25 @@ export class ProxyForwarder {
     }
   }
 
-  /** Dispatches one attempt; resolves as UpstreamAttempt.settled, rejects with a BrokerError. */
-  private async send(exchange: ProxyExchange, token: string, attempt: UpstreamAttempt, audit: ProxyAudit) {
+  /** Dispatches one attempt (its `settled` says how it went). */
+  private send(
+    exchange: ProxyExchange,
+    headers: string[],
+    response: ServerResponse,
+    writeHead: HeadWriter,
+  ): UpstreamAttempt {
+    const attempt = new UpstreamAttempt(response, writeHead, true);
+    if (response.destroyed) attempt.callerGone(new Error('the caller closed the connection'));
     const { body } = exchange;
     exchange.upstream.pool.dispatch(
       {
         path: exchange.path,
         method: exchange.method,
-        headers: [...exchange.headers, 'authorization', `Bearer ${token}`],
+        headers,
         body: body.kind === 'none' ? null : body.kind === 'whole' ? body.bytes : Readable.from(body.chunks),
       },
       attempt,
     );
-    try {
-      return await attempt.settled;
-    } catch (error) {
-      throw upstreamFailure(error);
-    } finally {
-      audit.upstreamMs = (audit.upstreamMs ?? 0) + attempt.upstreamMs;
-      this.metrics.observeUpstream(exchange.profile, attempt.upstreamMs / 1000);
-    }
+    return attempt;
   }
 }
