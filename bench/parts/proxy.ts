@@ -1,8 +1,10 @@
 // Part 7: the broker's /proof/* against a bare undici proxy forwarding the same requests to the
 // same upstream (bench/fast-proof.ts), and against calling that upstream directly.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Compared, compare } from '../lib/load';
 import { Proc } from '../lib/processes';
+import { summarizeProfile } from '../lib/profile';
 import { BenchRedis, Callers, startBroker, startRedis, startScript, tempDir, writeCallersFile } from '../lib/services';
 import type { BenchConfig } from './bench-config';
 
@@ -32,6 +34,7 @@ export async function runProxy(
       redisUrl: redis.url,
       emulatorUrl: upstream.url,
       callersPath: callers.path,
+      nodeArgs: cfg.brokerNodeArgs,
     });
     started.push(broker.proc);
     const caller = { authorization: `Bearer ${callers.key}` };
@@ -90,13 +93,22 @@ ${END}`;
 const START = '<!-- part 7 -->';
 const END = '<!-- /part 7 -->';
 
-/** Part 7 alone: prints its table and replaces its section in `doc` (before the analysis if it has none yet). */
-export async function runProxyOnly(cfg: BenchConfig, doc: string): Promise<void> {
+/**
+ * Part 7 alone: prints its table and replaces its section in `doc` (before the analysis if it
+ * has none yet). With `profileDir` (`--cpu-prof`: the broker profiled, one round) it prints
+ * the profile's summary instead of touching `doc`.
+ */
+export async function runProxyOnly(cfg: BenchConfig, doc: string, profileDir?: string): Promise<void> {
   const dir = tempDir();
   const redis = await startRedis();
   try {
     const section = renderProxy(await runProxy(cfg, { redis, callers: writeCallersFile(dir) }), cfg);
     process.stdout.write(`\n${section}\n`);
+    if (profileDir) {
+      const file = join(profileDir, readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile')) ?? '');
+      process.stdout.write(`\n${summarizeProfile(file)}\n\nprofile: ${file}\n`);
+      return;
+    }
     if (cfg.quick || !existsSync(doc)) return;
     const text = readFileSync(doc, 'utf8');
     const [start, end] = [text.indexOf(START), text.indexOf(END)];
