@@ -3,7 +3,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Compared, compare } from '../lib/load';
-import { Proc } from '../lib/processes';
+import { loadavg } from 'node:os';
+import { Proc, startCpuMeter } from '../lib/processes';
 import { summarizeProfile } from '../lib/profile';
 import { BenchRedis, Callers, startBroker, startRedis, startScript, tempDir, writeCallersFile } from '../lib/services';
 import type { BenchConfig } from './bench-config';
@@ -65,7 +66,8 @@ export async function runProxy(
 const row = (name: string, c: Compared) =>
   `| ${name} | ${Math.round(c.rps)} | ${c.p50.toFixed(2)} | ${c.p99.toFixed(2)} | ${Number.isNaN(c.cpuUs) ? '-' : Math.round(c.cpuUs)} | ${c.errors} |`;
 
-export function renderProxy(result: ProxyResult, cfg: BenchConfig): string {
+/** `contention`: when part 7 ran alone, the machine's load during the run (the full bench says it in its header). */
+export function renderProxy(result: ProxyResult, cfg: BenchConfig, contention?: string): string {
   const { broker, bare, direct, brokerAlone, directAlone } = result;
   const rps = broker.rps / bare.rps;
   const p99 = broker.p99 / bare.p99;
@@ -74,7 +76,7 @@ export function renderProxy(result: ProxyResult, cfg: BenchConfig): string {
 ### 7. Proxy: \`/proof/*\` vs a bare undici proxy (${cfg.connections} connections, ${cfg.rounds} × ${cfg.seconds} s, medians)
 
 \`GET /proof${PATH}\` through the broker and through \`bench/bare-undici-proxy.ts\`, both to
-\`bench/fast-proof.ts\` (plain node:http); "direct" calls that upstream with the token.
+\`bench/fast-proof.ts\` (plain node:http); "direct" calls that upstream with the token.${contention ? `\nRun alone (\`npm run bench -- --proxy\`) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${contention}.` : ''}
 
 | target | req/s | p50 ms | p99 ms | CPU µs/req | errors |
 | --- | ---: | ---: | ---: | ---: | ---: |
@@ -102,7 +104,12 @@ export async function runProxyOnly(cfg: BenchConfig, doc: string, profileDir?: s
   const dir = tempDir();
   const redis = await startRedis();
   try {
-    const section = renderProxy(await runProxy(cfg, { redis, callers: writeCallersFile(dir) }), cfg);
+    const meter = startCpuMeter();
+    const result = await runProxy(cfg, { redis, callers: writeCallersFile(dir) });
+    const { others, steal } = meter.stop();
+    const pct = (share: number) => `${Math.round(share * 100)} %`;
+    const contention = `other work used ${pct(others)} of the machine's CPU and steal was ${pct(steal)} (load average ${loadavg()[0].toFixed(1)} at the end)`;
+    const section = renderProxy(result, cfg, contention);
     process.stdout.write(`\n${section}\n`);
     if (profileDir) {
       const file = join(profileDir, readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile')) ?? '');
