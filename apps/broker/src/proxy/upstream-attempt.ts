@@ -61,7 +61,8 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.startStreaming();
     for (const chunk of this.heldChunks ?? []) this.onResponseData(this.controller, chunk);
     if (this.heldEnded) this.onResponseEnd();
-    else this.resume();
+    // Unless the held chunks already filled the response's buffer: then 'drain' resumes.
+    else if (!this.paused) this.controller?.resume();
     return settled;
   }
 
