@@ -1,5 +1,6 @@
 // `npm run bench` (writes docs/BENCHMARKS.md), `npm run bench:quick` (smoke run: every part, short,
-// results in bench/results/ only), `npm run bench -- --cpu-prof` (profiles one replica under load).
+// results in bench/results/ only), `npm run bench -- --cpu-prof` (profiles one replica under load),
+// `npm run bench -- --proxy [--cpu-prof]` (part 7 alone).
 // Targets are reported, never asserted: the exit status is 1 only if something crashed.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,8 +68,9 @@ async function main(): Promise<void> {
   const profileDir = process.argv.includes('--cpu-prof') ? join(RESULTS, 'profiles', String(began)) : undefined;
   const cfg = benchConfig(quick, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
   requireBuilt();
-  // `npm run bench -- --proxy`: part 7 alone, its section of docs/BENCHMARKS.md replaced.
-  if (process.argv.includes('--proxy')) return runProxyOnly(cfg, DOC);
+  // `npm run bench -- --proxy`: part 7 alone, its section of docs/BENCHMARKS.md replaced
+  // (with `--cpu-prof`: its broker profiled, the profile summarized, the document untouched).
+  if (process.argv.includes('--proxy')) return runProxyOnly(cfg, DOC, profileDir);
   requireHaproxy();
   mkdirSync(RESULTS, { recursive: true });
   // The figures assume a machine doing nothing else: say so when it is not.

@@ -1,8 +1,11 @@
 // Part 7: the broker's /proof/* against a bare undici proxy forwarding the same requests to the
 // same upstream (bench/fast-proof.ts), and against calling that upstream directly.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Compared, compare } from '../lib/load';
-import { Proc } from '../lib/processes';
+import { loadavg } from 'node:os';
+import { Proc, startCpuMeter } from '../lib/processes';
+import { summarizeProfile } from '../lib/profile';
 import { BenchRedis, Callers, startBroker, startRedis, startScript, tempDir, writeCallersFile } from '../lib/services';
 import type { BenchConfig } from './bench-config';
 
@@ -32,6 +35,7 @@ export async function runProxy(
       redisUrl: redis.url,
       emulatorUrl: upstream.url,
       callersPath: callers.path,
+      nodeArgs: cfg.brokerNodeArgs,
     });
     started.push(broker.proc);
     const caller = { authorization: `Bearer ${callers.key}` };
@@ -62,7 +66,8 @@ export async function runProxy(
 const row = (name: string, c: Compared) =>
   `| ${name} | ${Math.round(c.rps)} | ${c.p50.toFixed(2)} | ${c.p99.toFixed(2)} | ${Number.isNaN(c.cpuUs) ? '-' : Math.round(c.cpuUs)} | ${c.errors} |`;
 
-export function renderProxy(result: ProxyResult, cfg: BenchConfig): string {
+/** `contention`: when part 7 ran alone, the machine's load during the run (the full bench says it in its header). */
+export function renderProxy(result: ProxyResult, cfg: BenchConfig, contention?: string): string {
   const { broker, bare, direct, brokerAlone, directAlone } = result;
   const rps = broker.rps / bare.rps;
   const p99 = broker.p99 / bare.p99;
@@ -71,7 +76,7 @@ export function renderProxy(result: ProxyResult, cfg: BenchConfig): string {
 ### 7. Proxy: \`/proof/*\` vs a bare undici proxy (${cfg.connections} connections, ${cfg.rounds} × ${cfg.seconds} s, medians)
 
 \`GET /proof${PATH}\` through the broker and through \`bench/bare-undici-proxy.ts\`, both to
-\`bench/fast-proof.ts\` (plain node:http); "direct" calls that upstream with the token.
+\`bench/fast-proof.ts\` (plain node:http); "direct" calls that upstream with the token.${contention ? `\nRun alone (\`npm run bench -- --proxy\`) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${contention}.` : ''}
 
 | target | req/s | p50 ms | p99 ms | CPU µs/req | errors |
 | --- | ---: | ---: | ---: | ---: | ---: |
@@ -90,13 +95,27 @@ ${END}`;
 const START = '<!-- part 7 -->';
 const END = '<!-- /part 7 -->';
 
-/** Part 7 alone: prints its table and replaces its section in `doc` (before the analysis if it has none yet). */
-export async function runProxyOnly(cfg: BenchConfig, doc: string): Promise<void> {
+/**
+ * Part 7 alone: prints its table and replaces its section in `doc` (before the analysis if it
+ * has none yet). With `profileDir` (`--cpu-prof`: the broker profiled, one round) it prints
+ * the profile's summary instead of touching `doc`.
+ */
+export async function runProxyOnly(cfg: BenchConfig, doc: string, profileDir?: string): Promise<void> {
   const dir = tempDir();
   const redis = await startRedis();
   try {
-    const section = renderProxy(await runProxy(cfg, { redis, callers: writeCallersFile(dir) }), cfg);
+    const meter = startCpuMeter();
+    const result = await runProxy(cfg, { redis, callers: writeCallersFile(dir) });
+    const { others, steal } = meter.stop();
+    const pct = (share: number) => `${Math.round(share * 100)} %`;
+    const contention = `other work used ${pct(others)} of the machine's CPU and steal was ${pct(steal)} (load average ${loadavg()[0].toFixed(1)} at the end)`;
+    const section = renderProxy(result, cfg, contention);
     process.stdout.write(`\n${section}\n`);
+    if (profileDir) {
+      const file = join(profileDir, readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile')) ?? '');
+      process.stdout.write(`\n${summarizeProfile(file)}\n\nprofile: ${file}\n`);
+      return;
+    }
     if (cfg.quick || !existsSync(doc)) return;
     const text = readFileSync(doc, 'utf8');
     const [start, end] = [text.indexOf(START), text.indexOf(END)];

@@ -13,6 +13,8 @@ export type ProxyBody =
   | { readonly kind: 'whole'; readonly bytes: Buffer }
   | { readonly kind: 'stream'; readonly chunks: AsyncIterable<Buffer> };
 
+export const NO_BODY: ProxyBody = Object.freeze({ kind: 'none' });
+
 /** RFC 9112 §6.3: a request has a body only with Content-Length or Transfer-Encoding. */
 export const hasBody = (request: IncomingMessage): boolean =>
   request.headers['transfer-encoding'] !== undefined ||
@@ -35,7 +37,7 @@ async function* rest(head: Buffer[], request: IncomingMessage, read: number, max
  * above `maxBytes` is refused before anything is read.
  */
 export function readProxyBody(request: IncomingMessage, maxBytes: number): Promise<ProxyBody> {
-  if (!hasBody(request)) return Promise.resolve({ kind: 'none' });
+  if (!hasBody(request)) return Promise.resolve(NO_BODY);
   if (Number(request.headers['content-length'] ?? 0) > maxBytes) return Promise.reject(new ProxyBodyTooLargeError());
   return new Promise((resolve, reject) => {
     const head: Buffer[] = [];

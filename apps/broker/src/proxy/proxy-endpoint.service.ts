@@ -9,7 +9,7 @@ import { ProfileResolver } from '../profiles/profile-resolver';
 import { TokenRejectionService } from '../token/rejection/token-rejection.service';
 import { TOKEN_HEADERS } from '../token/serve/token-endpoint.service';
 import { TokenSource } from '../token/serve/token-source.service';
-import { hasBody, readProxyBody } from './proxy-body';
+import { hasBody, NO_BODY, readProxyBody } from './proxy-body';
 import { ProxyForwarder, type ProxyAudit } from './proxy-forwarder';
 import { forwardedRequestHeaders } from './proxy-headers';
 import { ProxyMetrics } from './proxy-metrics';
@@ -90,7 +90,8 @@ export class ProxyEndpoint {
       const queryAt = url.indexOf('?');
       path = queryAt < 0 ? url : url.slice(0, queryAt);
       const headers = forwardedRequestHeaders(request.rawHeaders);
-      const body = await readProxyBody(request, this.config.proxy.maxBodyBytes);
+      // No body (most calls): no promise to wait for.
+      const body = hasBody(request) ? await readProxyBody(request, this.config.proxy.maxBodyBytes) : NO_BODY;
       const exchange = {
         profile: admitted.profile,
         upstream,

@@ -1,8 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { Dispatcher } from 'undici';
 import type { RequestAudit } from '../logging/request-audit';
 import type { TokenRecord } from '../store/token-record';
 import type { ProxyBody } from './proxy-body';
@@ -10,6 +7,7 @@ import { passedResponseHeaders, TOKEN_REPORTED_HEADER } from './proxy-headers';
 import type { ProxyMetrics } from './proxy-metrics';
 import type { ProxyUpstream } from './proxy-pools.service';
 import { upstreamFailure } from './upstream-error';
+import { HELD, type HeadWriter, UpstreamAttempt } from './upstream-attempt';
 
 /** What the proxy adds to a request's access line. */
 export interface ProxyAudit extends RequestAudit {
@@ -40,6 +38,13 @@ export interface ProxyExchange {
 /** A verdict after which the current token differs from the one Proof refused. */
 const RENEWED = new Set(['replaced', 'refreshed']);
 
+/** Proof's header fields as received (bytes as latin1, so they are written back byte for byte), hop-by-hop ones dropped. */
+function passedHeaders(raw: readonly Buffer[]): string[] {
+  const fields = new Array<string>(raw.length);
+  for (let i = 0; i < raw.length; i++) fields[i] = raw[i].toString('latin1');
+  return passedResponseHeaders(fields);
+}
+
 /**
  * Sends a request to Proof with the current token and streams Proof's answer back. On
  * Proof's 401 the token is reported (TokenRejectionService: one check per fence across the
@@ -59,60 +64,69 @@ export class ProxyForwarder {
     audit: ProxyAudit,
     closing: () => boolean,
   ): Promise<number> {
-    // The caller gone: stop the upstream request (and its body) at once.
-    const abort = new AbortController();
+    const writeHead: HeadWriter = (statusCode, raw) => {
+      const headers = passedHeaders(raw);
+      if (audit.tokenReported !== undefined) headers.push(TOKEN_REPORTED_HEADER, audit.tokenReported);
+      // Shutting down: this connection is not reused, so the server's drain ends with the answer.
+      if (closing()) headers.push('connection', 'close');
+      response.writeHead(statusCode, headers);
+    };
+    let attempt: UpstreamAttempt | undefined;
+    // The caller gone: stop the request to Proof (and its body) at once.
     response.once('close', () => {
-      if (!response.writableFinished) abort.abort();
+      if (!response.writableFinished) attempt?.callerGone(new Error('the caller closed the connection'));
     });
-    let token = (await this.tokens.current(exchange.profile)).accessToken;
-    let answer = await this.send(exchange, token, abort.signal, audit);
-    if (answer.statusCode === 401) {
+    // The caller's fields, then Authorization, its value set per attempt (a retry comes after
+    // Proof answered the first one, whose fields undici had serialized by then).
+    const headers = [...exchange.headers, 'authorization', ''];
+    const current = this.tokens.current(exchange.profile);
+    let token = (current instanceof Promise ? await current : current).accessToken;
+    for (let retried = false; ; retried = true) {
+      headers[headers.length - 1] = `Bearer ${token}`;
+      attempt = this.send(exchange, headers, response, writeHead);
+      let status: number;
+      try {
+        status = await attempt.settled;
+      } catch (error) {
+        throw upstreamFailure(error);
+      } finally {
+        audit.upstreamMs = (audit.upstreamMs ?? 0) + attempt.upstreamMs;
+        this.metrics.observeUpstream(exchange.profile, attempt.upstreamMs / 1000);
+      }
+      if (status !== HELD) return status;
+      // Proof's 401 to the token injected, held back (nothing written yet).
       const verdict = await this.tokens.report(exchange.profile, token);
-      if (exchange.body.kind !== 'stream' && RENEWED.has(verdict)) {
-        await answer.body.dump();
+      if (!retried && exchange.body.kind !== 'stream' && RENEWED.has(verdict)) {
+        attempt.discard();
         this.metrics.retries.inc({ profile: exchange.profile });
         audit.retried = true;
         token = (await this.tokens.current(exchange.profile)).accessToken;
-        answer = await this.send(exchange, token, abort.signal, audit);
-        if (answer.statusCode === 401) audit.tokenReported = await this.tokens.report(exchange.profile, token);
-      } else {
-        audit.tokenReported = verdict;
+        continue;
       }
+      audit.tokenReported = verdict;
+      return attempt.release().catch((error: unknown) => Promise.reject(upstreamFailure(error)));
     }
-    const headers = passedResponseHeaders(answer.headers as unknown as string[]);
-    if (audit.tokenReported !== undefined) headers.push(TOKEN_REPORTED_HEADER, audit.tokenReported);
-    // Shutting down: this connection is not reused, so the server's drain ends with the answer.
-    if (closing()) headers.push('connection', 'close');
-    response.writeHead(answer.statusCode, headers);
-    // A failure from here (the caller gone, Proof's body stalled past the idle timeout) can
-    // only cut the answer: pipeline destroys both sides.
-    await pipeline(answer.body, response).catch(() => undefined);
-    return answer.statusCode;
   }
 
-  private async send(
+  /** Dispatches one attempt (its `settled` says how it went). */
+  private send(
     exchange: ProxyExchange,
-    token: string,
-    signal: AbortSignal,
-    audit: ProxyAudit,
-  ): Promise<Dispatcher.ResponseData> {
+    headers: string[],
+    response: ServerResponse,
+    writeHead: HeadWriter,
+  ): UpstreamAttempt {
+    const attempt = new UpstreamAttempt(response, writeHead, true);
+    if (response.destroyed) attempt.callerGone(new Error('the caller closed the connection'));
     const { body } = exchange;
-    const started = performance.now();
-    try {
-      return await exchange.upstream.pool.request({
+    exchange.upstream.pool.dispatch(
+      {
         path: exchange.path,
         method: exchange.method,
-        headers: [...exchange.headers, 'authorization', `Bearer ${token}`],
+        headers,
         body: body.kind === 'none' ? null : body.kind === 'whole' ? body.bytes : Readable.from(body.chunks),
-        signal,
-        responseHeaders: 'raw',
-      });
-    } catch (error) {
-      throw upstreamFailure(error);
-    } finally {
-      const elapsedMs = performance.now() - started;
-      audit.upstreamMs = (audit.upstreamMs ?? 0) + elapsedMs;
-      this.metrics.observeUpstream(exchange.profile, elapsedMs / 1000);
-    }
+      },
+      attempt,
+    );
+    return attempt;
   }
 }

@@ -21,7 +21,7 @@ import { shortcutContext } from '../token/serve/shortcut-context';
  */
 export function proxyRequestListener(app: NestFastifyApplication, trustedProxies: readonly string[]): RequestShortcut {
   const endpoint = app.get(ProxyEndpoint);
-  const audit = app.get(AuditRecorder);
+  const recorder = app.get(AuditRecorder);
   const logger = new Logger('ProxyRoute');
   const context = shortcutContext(app, trustedProxies);
 
@@ -36,10 +36,12 @@ export function proxyRequestListener(app: NestFastifyApplication, trustedProxies
         // Closing: the server's close() let go of the connections idle at that moment only;
         // this one would stay open (keep-alive) and hold the drain until its keep-alive timeout.
         if (context.closing() && response.writableFinished) request.socket.end();
-        // Counted per Proof path (query dropped) in the aggregate audit, or a line of its own (>= 400, or BROKER_ACCESS_LOG=all).
-        audit.record(
+        // Counted per Proof path (query dropped) in the aggregate audit, or a line of its own
+        // (>= 400, or BROKER_ACCESS_LOG=all). The request id (a random UUID unless the caller
+        // sent one) only for an answer that gets a line: a count never shows it.
+        recorder.record(
           {
-            id: requestIdOf(request),
+            id: recorder.wantsLine(status) ? requestIdOf(request) : '',
             method: request.method,
             url: path,
             remoteAddress: address,
@@ -47,7 +49,7 @@ export function proxyRequestListener(app: NestFastifyApplication, trustedProxies
             responseTimeMs: performance.now() - started,
             audit: recorded,
           },
-          path.split('?', 1)[0],
+          path,
         );
       })
       // Outside any framework: nothing may reach the server's 'request' event as a rejection.
