@@ -12,11 +12,18 @@ type SonicState = { _writing?: boolean; _len?: number };
  */
 export class LogDestination {
   static readonly MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-  readonly stream = pino.destination({ dest: 1, sync: false, maxLength: LogDestination.MAX_BUFFERED_BYTES });
+  readonly stream: ReturnType<typeof pino.destination>;
   /** Lines dropped since the start because the buffer was full. */
   dropped = 0;
 
-  constructor() {
+  /** `file`: append there instead of stdout (a broker the tests run in their own process). */
+  constructor(file?: string) {
+    this.stream = pino.destination({
+      dest: file ?? 1,
+      sync: false,
+      mkdir: file !== undefined,
+      maxLength: LogDestination.MAX_BUFFERED_BYTES,
+    });
     this.stream.on('drop', (data: string | Buffer) => {
       this.dropped += countLines(data);
     });
