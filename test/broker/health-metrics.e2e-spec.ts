@@ -61,6 +61,7 @@ describe('health probes and metrics (real Redis, real emulator)', () => {
       /broker_upstream_request_duration_seconds_count\{profile="default",status_class="2xx"\} 1/,
     );
     expect(res.text).toMatch(/broker_redis_up 1/);
+    expect(res.text).toMatch(/^broker_log_lines_dropped_total 0$/m);
     expect(res.text).toContain('process_resident_memory_bytes');
     for (const secret of [token.body.access_token as string, key, TEST_APP.secret])
       expect(res.text).not.toContain(secret);

@@ -53,7 +53,7 @@ describe('docker/broker-alerts.yml', () => {
         throw new Error(`promtool ${args.join(' ')} failed:\n${String(stdout)}${String(stderr)}`);
       }
     };
-    expect(run(['check', 'rules', ALERTS])).toContain('SUCCESS: 7 rules found');
+    expect(run(['check', 'rules', ALERTS])).toContain('SUCCESS: 8 rules found');
     expect(run(['test', 'rules', 'test/ops/broker-alerts.test.yml'])).toContain('SUCCESS');
   });
 
@@ -62,6 +62,7 @@ describe('docker/broker-alerts.yml', () => {
     expect(names.sort()).toEqual(
       [
         'BrokerClockSkew',
+        'BrokerLogLinesDropped',
         'BrokerNoReplicaReady',
         'BrokerPermanentFailureHold',
         'BrokerRedisUnreachable',

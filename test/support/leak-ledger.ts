@@ -44,6 +44,7 @@ let captured = 0;
 export function captureFile(name: string): string | undefined {
   const dir = leakDir();
   if (!dir) return undefined;
+  mkdirSync(join(dir, 'output'), { recursive: true });
   return join(dir, 'output', `${name.replace(/[^\w.-]+/g, '_')}-${process.pid}-in-process-${++captured}.log`);
 }
 

@@ -25,6 +25,8 @@ export const TIMINGS = {
   upstreamTimeoutMs: Number(FAST_TIMINGS.BROKER_UPSTREAM_TIMEOUT_MS),
   /** How long a caller waits for a servable token before a 503. */
   coldWaitMs: Number(FAST_TIMINGS.BROKER_COLD_WAIT_MS),
+  /** revoke-previous, past a replica's presence lease: at most one token/info check per this period. */
+  leaseCheckIntervalMs: 1_000,
   /** A replica keeps serving this long after SIGTERM (readiness red) before it closes. */
   shutdownDelayMs: 1_000,
 } as const;
@@ -95,7 +97,8 @@ export class FaultCluster {
       BROKER_REFRESH_AT_FRACTION: String(TIMINGS.refreshAtFraction),
       BROKER_REFRESH_JITTER_FRACTION: String(TIMINGS.jitterFraction),
       BROKER_SHUTDOWN_DELAY_MS: String(TIMINGS.shutdownDelayMs),
-      LOG_LEVEL: 'warn',
+      BROKER_LEASE_CHECK_INTERVAL_MS: String(TIMINGS.leaseCheckIntervalMs),
+      LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? 'warn',
     };
     const cluster = new FaultCluster(policy, redis, emulator, callers.keys.svc, env);
     try {

@@ -69,6 +69,13 @@ export interface RefreshConfig {
   /** revoke-previous only: how long replicas get to stop serving the old token before Proof revokes it. */
   readonly handOverMs: number;
   /**
+   * revoke-previous: a replica stops serving from memory this long before its entry in the
+   * replica registry can expire (drift and the answer's way to the caller); see ServingLease.
+   */
+  readonly presenceMarginMs: number;
+  /** revoke-previous, past the presence lease: the least time between two token/info checks of the held token. */
+  readonly leaseCheckIntervalMs: number;
+  /**
    * POST /token/rejected: how long Proof's "still valid" answer about a reported token stands
    * before a new report may ask again; 0: until the token expires, one check per fence (a
    * "revoked" answer always stands until the token expires).

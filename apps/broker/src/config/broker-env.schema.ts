@@ -73,6 +73,10 @@ export class BrokerEnv {
   @Type(() => Number) @IsInt() @Min(100) BROKER_RECONCILE_INTERVAL_MS = 5_000;
   @Type(() => Number) @IsInt() @Min(100) BROKER_COLD_WAIT_MS = 5_000;
   @Type(() => Number) @IsInt() @Min(0) @Max(5_000) BROKER_HANDOVER_MS = 200;
+  // revoke-previous: the presence lease ends this long before the registry entry can expire.
+  @Type(() => Number) @IsInt() @Min(100) BROKER_PRESENCE_MARGIN_MS = 1_000;
+  // revoke-previous, past the presence lease: at most one token/info check per this period.
+  @Type(() => Number) @IsInt() @Min(500) @Max(60_000) BROKER_LEASE_CHECK_INTERVAL_MS = 3_000;
   // 0: Proof's "still valid" about a reported token stands for the token's life (one check per fence).
   @Type(() => Number) @IsInt() @Min(0) BROKER_REJECTION_RECHECK_MS = 0;
   @Type(() => Number) @IsInt() @Min(0) @Max(120_000) BROKER_SHUTDOWN_DELAY_MS = 5_000;

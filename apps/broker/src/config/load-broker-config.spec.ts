@@ -51,6 +51,8 @@ describe('loadBrokerConfig', () => {
       minTtlMs: 30_000,
       lockTtlMs: 30_000,
       upstreamTimeoutMs: 10_000,
+      presenceMarginMs: 1_000,
+      leaseCheckIntervalMs: 3_000,
     });
     expect(config.callers).toEqual([{ name: 'svc', keySha256: [HASH], roles: ['token:read'], profiles: ['default'] }]);
   });
@@ -252,5 +254,19 @@ describe('loadBrokerConfig', () => {
         expect.stringContaining('not valid JSON'),
       ]),
     );
+  });
+
+  it('rejects a presence margin that would let a replica renewing on time lose its lease, and a check interval out of range', () => {
+    // Reconcile 5 s: present for 15 s after a heartbeat, the next one 5 s later.
+    const margin = (ms: number) => ({
+      ...minimal,
+      BROKER_RECONCILE_INTERVAL_MS: '5000',
+      BROKER_PRESENCE_MARGIN_MS: String(ms),
+    });
+    expect(loadBrokerConfig(margin(9_999)).refresh.presenceMarginMs).toBe(9_999);
+    expect(problemsOf(margin(10_000))).toEqual([expect.stringContaining('BROKER_PRESENCE_MARGIN_MS must be below')]);
+    expect(problemsOf({ ...minimal, BROKER_LEASE_CHECK_INTERVAL_MS: '100' })).toEqual([
+      expect.stringContaining('BROKER_LEASE_CHECK_INTERVAL_MS'),
+    ]);
   });
 });

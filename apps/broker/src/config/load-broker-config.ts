@@ -84,6 +84,13 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
   if (env.BROKER_LOCK_TTL_MS < 2 * env.BROKER_UPSTREAM_TIMEOUT_MS) {
     problems.push('BROKER_LOCK_TTL_MS must be at least twice BROKER_UPSTREAM_TIMEOUT_MS');
   }
+  // A replica that renews its presence at every reconcile must never see its lease lapse. The
+  // presence TTL is token/refresh-policy's presenceTtlMs (config imports nothing from token/).
+  const presenceMs = Math.max(3 * env.BROKER_RECONCILE_INTERVAL_MS, 3_000);
+  if (env.BROKER_PRESENCE_MARGIN_MS >= presenceMs - env.BROKER_RECONCILE_INTERVAL_MS)
+    problems.push(
+      'BROKER_PRESENCE_MARGIN_MS must be below the presence TTL (max(3 x BROKER_RECONCILE_INTERVAL_MS, 3000)) minus BROKER_RECONCILE_INTERVAL_MS',
+    );
   if (env.BROKER_BACKOFF_MAX_MS < env.BROKER_BACKOFF_BASE_MS)
     problems.push('BROKER_BACKOFF_MAX_MS must be >= BROKER_BACKOFF_BASE_MS');
   if (problems.length > 0) throw new ConfigValidationError(problems);
@@ -119,6 +126,8 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
       reconcileIntervalMs: env.BROKER_RECONCILE_INTERVAL_MS,
       coldWaitMs: env.BROKER_COLD_WAIT_MS,
       handOverMs: env.BROKER_HANDOVER_MS,
+      presenceMarginMs: env.BROKER_PRESENCE_MARGIN_MS,
+      leaseCheckIntervalMs: env.BROKER_LEASE_CHECK_INTERVAL_MS,
       rejectionRecheckMs: env.BROKER_REJECTION_RECHECK_MS,
       refreshWithoutRedisBelowMs: env.BROKER_REFRESH_WITHOUT_REDIS_BELOW_SECONDS * 1000,
     },

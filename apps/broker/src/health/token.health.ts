@@ -24,8 +24,10 @@ export class TokenHealthIndicator {
     const missing = this.profiles.all().filter(({ name }) => !this.tokens.canServe(name));
     const session = this.health.check('tokens');
     const profiles = this.profiles.all().length;
+    // revoke-previous, presence lease lapsed (Redis out of reach): served on Proof's word only.
+    const onEvidence = this.profiles.all().filter(({ name }) => this.tokens.onEvidence(name));
     return missing.length === 0
-      ? session.up({ profiles })
+      ? session.up({ profiles, ...(onEvidence.length > 0 ? { on_evidence: onEvidence.map(({ name }) => name) } : {}) })
       : session.down({ profiles, without_servable_token: missing.map(({ name }) => name) });
   }
 }

@@ -13,17 +13,12 @@ type SonicState = { _writing?: boolean; _len?: number };
 export class LogDestination {
   static readonly MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
   readonly stream: ReturnType<typeof pino.destination>;
-  /** Lines dropped since the start because the buffer was full. */
+  /** Lines dropped since the start because the buffer was full (`broker_log_lines_dropped_total`). */
   dropped = 0;
 
-  /** `file`: append there instead of stdout (a broker the tests run in their own process). */
-  constructor(file?: string) {
-    this.stream = pino.destination({
-      dest: file ?? 1,
-      sync: false,
-      mkdir: file !== undefined,
-      maxLength: LogDestination.MAX_BUFFERED_BYTES,
-    });
+  /** `dest`: a file descriptor or path (stdout in production); `maxBufferedBytes`: the bound above. */
+  constructor(dest: number | string = 1, maxBufferedBytes = LogDestination.MAX_BUFFERED_BYTES) {
+    this.stream = pino.destination({ dest, sync: false, maxLength: maxBufferedBytes });
     this.stream.on('drop', (data: string | Buffer) => {
       this.dropped += countLines(data);
     });

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { AccessLog } from './access-log';
 import { AuditRecorder } from './audit-recorder';
 import { LogDestination } from './log-destination';
+import { LogDropsMetric } from './log-drops.metric';
 import { TokenFingerprinter } from './token-fingerprint';
 import type { BrokerConfig } from '../config/broker-config';
 
@@ -64,13 +65,15 @@ export class LoggingModule {
       // One TokenFingerprinter per process: on the embedded store its key is random.
       providers: [
         { provide: AccessLog, useValue: lines },
+        { provide: LogDestination, useValue: logs },
         {
           provide: AuditRecorder,
           useValue: new AuditRecorder(lines, access, config.accessLog, config.auditIntervalMs, logs),
         },
         TokenFingerprinter,
+        LogDropsMetric,
       ],
-      exports: [AccessLog, AuditRecorder, TokenFingerprinter],
+      exports: [AccessLog, AuditRecorder, LogDestination, TokenFingerprinter],
       imports: [
         LoggerModule.forRoot({
           // No Nest middleware at all (and no @fastify/middie, see createBrokerApp): pino-http's

@@ -109,6 +109,12 @@ export class BrokerMetrics {
     registers: [this.registry],
   });
 
+  readonly logLinesDropped = new Counter({
+    name: 'broker_log_lines_dropped_total',
+    help: 'Log and audit lines dropped because the log destination (stdout) fell more than 64 MiB behind',
+    registers: [this.registry],
+  });
+
   readonly redisUp = new Gauge({
     name: 'broker_redis_up',
     help: '1 while the Redis command connection is ready, 0 otherwise (absent on the embedded store)',
@@ -119,6 +125,7 @@ export class BrokerMetrics {
     collectDefaultMetrics({ register: this.registry });
     // Start every series at 0: Prometheus' increase() cannot see a counter's first step.
     for (const outcome of CONFIG_RELOAD_OUTCOMES) this.configReloads.inc({ outcome }, 0);
+    this.logLinesDropped.inc(0);
     for (const { name: profile } of config.profiles) {
       for (const outcome of REFRESH_OUTCOMES) this.refreshes.inc({ profile, outcome }, 0);
       for (const result of LOCK_RESULTS) this.lock.inc({ profile, result }, 0);

@@ -4,8 +4,10 @@ import type { BrokerConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
 import { TokenEvent, TokenStore } from '../../store/token-store';
 import { ProfileResolver } from '../../profiles/profile-resolver';
-import { isDue, presenceTtlMs } from '../refresh-policy';
+import { isDue } from '../refresh-policy';
 import { TokenCache } from '../token-cache.service';
+import { LeaseKeeper } from './lease-keeper.service';
+import { ServingLease } from './serving-lease.service';
 import { TokenRefresher } from './token-refresher.service';
 
 const REFRESH_JOB = 'token-refresh';
@@ -29,6 +31,8 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
     private readonly cache: TokenCache,
     private readonly store: TokenStore,
     private readonly refresher: TokenRefresher,
+    private readonly lease: ServingLease,
+    private readonly keeper: LeaseKeeper,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -77,9 +81,16 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private async refreshIfDue(name: string): Promise<void> {
+    // Past the presence lease, Proof's word keeps the token servable (rate-limited checks).
+    if (this.keeper.needsEvidence(name)) void this.keeper.check(this.profiles.require(name));
     const plannedAt = this.cache.plannedAt(name);
-    // A pending hand-over whose holder is gone is due at once (the lock tells whether it is).
-    const waiting = plannedAt !== undefined && Date.now() < plannedAt && this.cache.handingOver(name) === undefined;
+    // A pending hand-over whose holder is gone is due at once (the lock tells whether it is),
+    // and so is a token Proof refused.
+    const waiting =
+      plannedAt !== undefined &&
+      Date.now() < plannedAt &&
+      this.cache.handingOver(name) === undefined &&
+      !this.lease.isRefused(name, this.cache.fence(name));
     if (waiting || this.running.has(name)) return;
     const run = this.runRefresh(name).finally(() => this.running.delete(name));
     this.running.set(name, run);
@@ -89,8 +100,10 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
   private async runRefresh(name: string): Promise<void> {
     try {
       // After the lock, the stored record decides: a record another replica just wrote is not due.
-      await this.refresher.refresh(this.profiles.require(name), (stored, now) =>
-        isDue(stored, now, this.config.refresh),
+      await this.refresher.refresh(
+        this.profiles.require(name),
+        (stored, now) =>
+          isDue(stored, now, this.config.refresh) || (stored !== undefined && this.lease.isRefused(name, stored.fence)),
       );
     } catch (error) {
       if (this.store.ready) this.logger.warn(`profile ${name}: scheduled refresh failed: ${(error as Error).message}`);
@@ -133,16 +146,11 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
     await Promise.all(this.profiles.all().map((profile) => this.reconcile(profile.name, true)));
   }
 
-  /** Re-reads the record (and with it the hand-over state); with `present`, renews our presence. */
+  /** Re-reads the record (and with it the hand-over state); with `present`, renews our presence and its lease. */
   private async reconcile(profile: string, present = false): Promise<void> {
     try {
-      await this.cache.loadFrom(this.store, profile);
-      if (present)
-        await this.store.heartbeat(
-          profile,
-          this.config.replicaId,
-          presenceTtlMs(this.config.refresh.reconcileIntervalMs),
-        );
+      if (present) await this.keeper.renew(profile);
+      else await this.cache.loadFrom(this.store, profile);
     } catch (error) {
       this.logger.debug(`profile ${profile}: reconcile skipped: ${(error as Error).message}`);
     }

@@ -12,6 +12,8 @@ import type { ForcedRefresh, ForcedRefresher } from '../refresh/forced-refresher
 import type { TokenCache } from '../token-cache.service';
 import type { ProofTokenClient, TokenInfoAnswer } from '../upstream/proof-token.client';
 import { UpstreamTokenError } from '../upstream/upstream-token.error';
+import type { Evidence, LeaseKeeper } from '../refresh/lease-keeper.service';
+import { ServingLease } from '../refresh/serving-lease.service';
 import { TokenRejectionService } from './token-rejection.service';
 
 // Jest's fake timers patch the test's global timers but not node:timers/promises, whose `sleep`
@@ -91,7 +93,8 @@ describe('TokenRejectionService (strict fakes, fake clock)', () => {
   let service: TokenRejectionService;
 
   const record = (fence: number) => makeRecord('default', fence, {}, LIFETIME);
-  const build = (env: NodeJS.ProcessEnv = {}) => {
+  /** `keeper`: a replica on Redis whose presence lease has lapsed (revoke-previous), with this LeaseKeeper. */
+  const build = (env: NodeJS.ProcessEnv = {}, keeper?: Partial<LeaseKeeper>) => {
     config = Object.keys(env).length ? unitConfig(env) : defaults;
     service = new TokenRejectionService(
       config,
@@ -102,6 +105,9 @@ describe('TokenRejectionService (strict fakes, fake clock)', () => {
       strict<ProofTokenClient>('client', { tokenInfo }),
       strict<ForcedRefresher>('forced', { replace }),
       strict<BrokerMetrics>('metrics', { rejections: strict('metrics.rejections', { inc: counted }) }),
+      // Else the embedded store: no presence lease to lose (ServingLease's spec covers it).
+      new ServingLease(config, strict<TokenStore>('store.kind', { kind: keeper ? 'redis' : 'memory' })),
+      strict<LeaseKeeper>('keeper', keeper ?? {}),
     );
   };
   const verdictsCounted = () => counted.mock.calls.map(([labels]) => labels.verdict);
@@ -364,5 +370,26 @@ describe('TokenRejectionService (strict fakes, fake clock)', () => {
     await expect(service.report('other', 'token-default-1')).rejects.toBeInstanceOf(UnknownProfileError);
     expect(cache.get).not.toHaveBeenCalled();
     expect(counted).not.toHaveBeenCalled();
+  });
+
+  it('past its presence lease (revoke-previous, Redis out of reach) asks Proof itself at once, not through the shared verdict', async () => {
+    const check = jest.fn((_profile: unknown, _urgent?: boolean) =>
+      Promise.resolve<Evidence>({ verdict: 'alive', record: held }),
+    );
+    build({ PROOF_TOKEN_POLICY: 'revoke-previous' }, { check });
+    await expect(service.report('default', 'token-default-1')).resolves.toMatchObject({ verdict: 'alive', fence: 1 });
+    expect(check).toHaveBeenCalledWith(profileOf(config), true);
+    expect(verdicts.read).not.toHaveBeenCalled();
+    check.mockResolvedValueOnce({ verdict: 'dead', record: held });
+    replacesWith(2);
+    await expect(service.report('default', 'token-default-1')).resolves.toMatchObject({
+      verdict: 'refreshed',
+      fence: 2,
+    });
+    expect(replace).toHaveBeenCalledTimes(1);
+    check.mockResolvedValueOnce({ verdict: 'unknown' });
+    await expect(service.report('default', 'token-default-2')).rejects.toBeInstanceOf(TokenCheckFailedError);
+    expect(tokenInfo).not.toHaveBeenCalled();
+    expect(verdictsCounted()).toEqual(['alive', 'refreshed', 'check_failed']);
   });
 });

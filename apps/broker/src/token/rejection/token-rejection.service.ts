@@ -17,6 +17,8 @@ import { TokenCache } from '../token-cache.service';
 import type { TokenRecord } from '../../store/token-record';
 import { RejectionVerdict, TokenRejectionDto } from './token-rejection.dto';
 import { UpstreamTokenError } from '../upstream/upstream-token.error';
+import { LeaseKeeper } from '../refresh/lease-keeper.service';
+import { ServingLease } from '../refresh/serving-lease.service';
 
 /** How often a replica waiting for another replica's verdict looks again. */
 const VERDICT_POLL_MS = 50;
@@ -43,6 +45,8 @@ export class TokenRejectionService {
     private readonly client: ProofTokenClient,
     private readonly forced: ForcedRefresher,
     private readonly metrics: BrokerMetrics,
+    private readonly lease: ServingLease,
+    private readonly keeper: LeaseKeeper,
   ) {}
 
   async report(profileName: string, accessToken: string): Promise<TokenRejectionDto> {
@@ -72,9 +76,23 @@ export class TokenRejectionService {
   }
 
   private async judgeCurrent(profile: ProfileConfig, record: TokenRecord): Promise<RejectionVerdict> {
-    if ((await this.verdictOn(profile, record)) === 'alive') return 'alive';
+    const verdict = this.lease.live(profile.name)
+      ? await this.verdictOn(profile, record)
+      : await this.checkAlone(profile);
+    if (verdict === 'alive') return 'alive';
     await this.dropAndReplace(profile, record);
     return 'refreshed';
+  }
+
+  /**
+   * Past the presence lease (revoke-previous, Redis out of reach) this replica cannot share a
+   * verdict: it asks Proof itself at once (LeaseKeeper, single flight), and a "dead" stops it
+   * serving the token for good.
+   */
+  private async checkAlone(profile: ProfileConfig): Promise<'alive' | 'dead'> {
+    const { verdict } = await this.keeper.check(profile, true);
+    if (verdict === 'unknown') throw new TokenCheckFailedError(1);
+    return verdict;
   }
 
   /** Proof's verdict on `record`'s token: asked by the one replica that claims it, awaited by the others. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import type { BrokerConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
@@ -10,6 +11,8 @@ import { TokenCache } from '../token-cache.service';
 import type { TokenRecord } from '../../store/token-record';
 import { SingleFlight } from '../single-flight';
 import { TokenRefresher } from '../refresh/token-refresher.service';
+import { LeaseKeeper } from '../refresh/lease-keeper.service';
+import { ServingLease } from '../refresh/serving-lease.service';
 
 /** How often a waiting caller re-reads the store, in case a pub/sub message was lost. */
 const COLD_POLL_MS = 250;
@@ -29,28 +32,73 @@ export class TokenSource {
     private readonly cache: TokenCache,
     private readonly store: TokenStore,
     private readonly refresher: TokenRefresher,
+    private readonly lease: ServingLease,
+    private readonly keeper: LeaseKeeper,
   ) {}
 
+  /** Readiness: past the presence lease (revoke-previous), only while Proof recently called the token valid. */
   canServe(profile: string): boolean {
-    return isServable(this.cache.serving(profile), Date.now(), this.config.refresh.minTtlMs);
+    const record = this.cache.serving(profile);
+    return (
+      isServable(record, Date.now(), this.config.refresh.minTtlMs) &&
+      (this.lease.allows(profile, record.fence) || this.lease.vouchedFor(profile, record.fence))
+    );
+  }
+
+  /** Past the presence lease, with a token that only Proof's word keeps servable (readiness details). */
+  onEvidence(profile: string): boolean {
+    return this.keeper.needsEvidence(profile);
   }
 
   getToken(profile: string, minTtlMs = 0): TokenRecord | Promise<TokenRecord> {
-    const record = this.cache.serving(profile);
-    if (isServable(record, Date.now(), this.config.refresh.minTtlMs, minTtlMs)) return record;
+    const record = this.servable(profile, Date.now(), minTtlMs);
+    if (record) return record;
+    if (this.keeper.needsEvidence(profile)) return this.serveOnEvidence(profile, minTtlMs);
     return this.inFlight.run(`${profile}/${minTtlMs}`, () => this.obtain(profile, minTtlMs));
+  }
+
+  /** The token callers may be given from memory now: none past the presence lease (see ServingLease). */
+  private servable(profile: string, now: number, minTtlMs: number): TokenRecord | undefined {
+    const record = this.cache.serving(profile);
+    return isServable(record, now, this.config.refresh.minTtlMs, minTtlMs) && this.lease.allows(profile, record.fence)
+      ? record
+      : undefined;
+  }
+
+  /**
+   * Past the presence lease (revoke-previous, Redis out of reach): the held token, if Proof
+   * calls it valid in answer to a check sent after this request arrived; else the usual wait
+   * (Redis may be back with a newer token, or the lease renewed).
+   */
+  private async serveOnEvidence(profileName: string, minTtlMs: number): Promise<TokenRecord> {
+    // A slow Proof holds the caller no longer than any wait for a token.
+    const timer = new AbortController();
+    const late = sleep(this.config.refresh.coldWaitMs, undefined, { signal: timer.signal }).catch(() => undefined);
+    const evidence = await Promise.race([this.keeper.check(this.profiles.require(profileName)), late]).finally(() =>
+      timer.abort(),
+    );
+    if (!evidence) throw new TokenUnavailableError(this.retryAfterSeconds());
+    const { verdict, record } = evidence;
+    const servable = (r: TokenRecord | undefined) => isServable(r, Date.now(), this.config.refresh.minTtlMs, minTtlMs);
+    if (verdict === 'alive' && record === this.cache.serving(profileName) && servable(record)) return record;
+    return this.inFlight.run(`${profileName}/${minTtlMs}`, () => this.obtain(profileName, minTtlMs));
   }
 
   private async obtain(profileName: string, minTtlMs: number): Promise<TokenRecord> {
     const profile = this.profiles.require(profileName);
     const { minTtlMs: floorMs, coldWaitMs } = this.config.refresh;
     const deadline = Date.now() + coldWaitMs;
-    const servable = (record: TokenRecord | undefined, now: number) => isServable(record, now, floorMs, minTtlMs);
+    const servable = (record: TokenRecord | undefined, now: number) =>
+      isServable(record, now, floorMs, minTtlMs) && !this.lease.isRefused(profileName, record.fence);
     for (;;) {
-      await this.cache.loadFrom(this.store, profileName).catch(() => undefined);
-      const current = this.cache.serving(profileName);
-      if (servable(current, Date.now())) return current;
-      if (minTtlMs > 0 && !mayForceRefresh(current, Date.now()))
+      // Past the presence lease, a read alone does not make the held token servable: renew it.
+      const read = this.lease.live(profileName)
+        ? this.cache.loadFrom(this.store, profileName)
+        : this.keeper.renew(profileName);
+      await read.catch(() => undefined);
+      const current = this.servable(profileName, Date.now(), minTtlMs);
+      if (current) return current;
+      if (minTtlMs > 0 && !mayForceRefresh(this.cache.serving(profileName), Date.now()))
         throw new MinTtlUnsatisfiableError(this.retryAfterSeconds());
       const result = await this.refresher
         .refresh(
@@ -58,8 +106,8 @@ export class TokenSource {
           (s, now) => !servable(s, now) && !blockedByReuse(s, now) && (minTtlMs === 0 || mayForceRefresh(s, now)),
         )
         .catch(() => 'transient_failure' as const);
-      const after = this.cache.serving(profileName);
-      if (servable(after, Date.now())) return after;
+      const after = this.servable(profileName, Date.now(), minTtlMs);
+      if (after) return after;
       if (result === 'permanent_failure') throw new TokenUnavailableError(this.retryAfterSeconds());
       // Every replica backs off until the shared nextAttemptAt: if that is past our wait, say so now.
       const status = await this.store.readStatus(profileName).catch(() => undefined);
