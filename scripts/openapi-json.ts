@@ -15,7 +15,7 @@ export async function openApiJson(): Promise<string> {
     PROOF_BASE_URL: 'http://127.0.0.1:9',
     BROKER_CALLERS_FILE: callers,
   });
-  const app = await createBrokerApp(config, { logger: false });
+  const app = await createBrokerApp(config, { logs: 'silent' });
   try {
     return `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`;
   } finally {

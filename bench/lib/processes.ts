@@ -1,10 +1,12 @@
-// Child processes of the bench: every one is tracked and killed when the bench ends, however it ends.
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+// Child processes of the bench: every one is tracked and killed when the bench ends, however it
+// ends. The process, port and wait helpers are scripts/lib's, shared with the tests and `npm run cluster`.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
+import { freePort } from '../../scripts/lib/free-port';
+import { killManagedProcesses, startManagedProcess } from '../../scripts/lib/managed-process';
+import { answers, waitUntil } from '../../scripts/lib/wait-until';
 
 /** The repository root (the bench runs compiled, from dist/bench). */
 export const ROOT = ((dir: string): string => {
@@ -12,17 +14,12 @@ export const ROOT = ((dir: string): string => {
   return dir;
 })(__dirname);
 
-const running = new Set<ChildProcess>();
-
 /** Kills every child still running (SIGKILL): used on exit, error and Ctrl-C. */
-export function killAll(): void {
-  for (const child of running) child.kill('SIGKILL');
-}
-process.once('exit', killAll);
+export const killAll = killManagedProcesses;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => {
     process.stderr.write(`\nbench: ${signal}, stopping children\n`);
-    killAll();
+    // process.exit runs managed-process's exit hook, which kills every child.
     process.exit(130);
   });
 }
@@ -38,9 +35,11 @@ export interface Proc {
   stop(timeoutMs?: number): Promise<void>;
 }
 
-let emptyDir: string | undefined;
-
-/** Spawns `command` with only PATH and `env`, and keeps the tail of its output for error messages. */
+/**
+ * Spawns `command` with only PATH and `env` in an empty directory (scripts/lib's managed
+ * process, as the tests and `npm run cluster` use), keeping the tail of its output for
+ * error messages.
+ */
 export function start(
   name: string,
   command: string,
@@ -50,49 +49,24 @@ export function start(
   stdout: 'pipe' | 'ignore' = 'pipe',
 ): Proc {
   const startedAt = performance.now();
-  // In an empty directory: the apps would read a developer's `.env` from their working directory.
-  emptyDir ??= mkdtempSync(join(tmpdir(), 'bench-process-'));
-  const child = spawn(command, args, {
-    env: { PATH: process.env.PATH, ...env },
-    cwd: emptyDir,
-    stdio: ['ignore', stdout, 'pipe'],
-  });
-  running.add(child);
-  let output = '';
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8_000));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve(void running.delete(child)));
-    child.once('error', (error) => {
-      output += `\nspawn failed: ${error.message}`;
-      resolve(void running.delete(child));
-    });
-  });
-  const alive = () => child.exitCode === null && child.signalCode === null && running.has(child);
+  const proc = startManagedProcess(name, command, args, { env, stdout, keepOutputChars: 8_000 });
+  const alive = () => proc.child.exitCode === null && proc.child.signalCode === null;
+  let exited = false;
+  void proc.exited().then(() => (exited = true));
   return {
     name,
-    pid: child.pid ?? -1,
+    pid: proc.child.pid ?? -1,
     startedAt,
-    output: () => output,
-    alive,
+    output: proc.output,
+    alive: () => !exited && alive(),
     async stop(timeoutMs = 5_000) {
-      if (!alive()) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      await exited;
-      clearTimeout(timer);
+      if (exited || !alive()) return;
+      await proc.stop('SIGTERM', timeoutMs);
     },
   };
 }
 
-/** scripts/lib/free-port.ts as built with the apps (the bench compiles apart, from bench/ only). */
-export const freePort = (): Promise<number> =>
-  (
-    createRequire(__filename)(join(ROOT, 'dist/scripts/lib/free-port.js')) as { freePort: () => Promise<number> }
-  ).freePort();
-
-export { sleep };
+export { freePort, sleep };
 
 /** Polls GET `url` until it answers 200; fails early, with the process output, if `proc` dies. */
 export async function waitFor200(
@@ -104,18 +78,14 @@ export async function waitFor200(
     headers = {},
   }: { timeoutMs?: number; intervalMs?: number; headers?: Record<string, string> } = {},
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!proc.alive()) throw new Error(`${proc.name} exited before ${url} answered 200:\n${proc.output()}`);
-    try {
-      const response = await fetch(url, { headers, signal: AbortSignal.timeout(1_000) });
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${url} to answer 200:\n${proc.output()}`);
-    await sleep(intervalMs);
+  try {
+    await waitUntil(`${url} to answer 200`, () => answers(url, 200, headers), {
+      timeoutMs,
+      intervalMs,
+      abort: () => (proc.alive() ? undefined : `${proc.name} exited`),
+    });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}:\n${proc.output()}`);
   }
 }
 

@@ -2,19 +2,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { BROKER_NODE_FLAGS } from '../../scripts/lib/broker-node-flags';
 import { freePort, Proc, ROOT, sleep, start, waitFor200 } from './processes';
 
 const BROKER_MAIN = join(ROOT, 'dist/apps/broker/src/main.js');
 const EMULATOR_MAIN = join(ROOT, 'dist/apps/proof-emulator/src/main.js');
-/** Production's V8 flags (scripts/lib/broker-node-flags.ts, built with the apps): the bench measures what runs. */
-const loadBuilt = createRequire(__filename);
-const brokerNodeFlags = (): readonly string[] =>
-  (loadBuilt(join(ROOT, 'dist/scripts/lib/broker-node-flags.js')) as { BROKER_NODE_FLAGS: readonly string[] })
-    .BROKER_NODE_FLAGS;
-const CLIENT = { id: 'bench-app', secret: 'bench-secret' };
+// A fresh random secret per run, like the tests' (never a literal a log scan could miss).
+const CLIENT = { id: 'bench-app', secret: randomBytes(24).toString('base64url') };
 
 /** test/support/broker.ts's FAST_TIMINGS, refreshing at half the lifetime, and a fresh at-rest key. */
 const BROKER_ENV = {
@@ -149,7 +145,8 @@ export async function startBroker(name: string, options: BrokerOptions): Promise
   const proc = start(
     `broker ${name}`,
     process.execPath,
-    [...brokerNodeFlags(), ...(options.nodeArgs ?? []), BROKER_MAIN],
+    // Production's V8 flags: the bench measures what runs.
+    [...BROKER_NODE_FLAGS, ...(options.nodeArgs ?? []), BROKER_MAIN],
     {
       ...BROKER_ENV,
       PORT: String(port),

@@ -6,10 +6,15 @@ import { outputCapture } from './output-capture';
 
 const running = new Set<ChildProcess>();
 
+/** Kills (SIGKILL) every child started here that is still running. */
+export function killManagedProcesses(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
 // Whatever ends this process (an uncaught error, process.exit in a signal handler, a failing
 // test), no redis-server, broker or haproxy it started may outlive it.
 process.once('exit', () => {
-  for (const child of running) child.kill('SIGKILL');
+  killManagedProcesses();
   if (emptyDir) rmSync(emptyDir, { recursive: true, force: true });
 });
 
@@ -36,6 +41,10 @@ export interface StartOptions {
   readonly cwd?: string;
   /** Called with every complete output line, e.g. to print it with a prefix. */
   readonly onLine?: (line: string) => void;
+  /** `ignore`: stdout goes to /dev/null (a server logging every request); stderr is still kept. */
+  readonly stdout?: 'pipe' | 'ignore';
+  /** Keep only the last this many characters of output (a long run): all of it unless given. */
+  readonly keepOutputChars?: number;
 }
 
 /** Spawns `command` with only the given environment (plus PATH) and captures its output. */
@@ -48,7 +57,7 @@ export function startManagedProcess(
   const child = spawn(command, args, {
     env: { PATH: process.env.PATH, ...options.env },
     cwd: options.cwd ?? noEnvFileDir(),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', options.stdout ?? 'pipe', 'pipe'],
   });
   running.add(child);
   const capture = outputCapture(name, child.pid);
@@ -57,6 +66,7 @@ export function startManagedProcess(
   const collect = (chunk: Buffer) => {
     const text = chunk.toString();
     output += text;
+    if (options.keepOutputChars !== undefined) output = output.slice(-options.keepOutputChars);
     capture?.write(chunk);
     if (!options.onLine) return;
     const lines = (partial + text).split('\n');

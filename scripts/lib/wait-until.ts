@@ -27,9 +27,9 @@ export async function waitUntil(
   }
 }
 
-/** Whether GET `url` answers `status` right now (1 s deadline). */
-export async function answers(url: string, status = 200): Promise<boolean> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+/** Whether GET `url` (with `headers`) answers `status` right now (1 s deadline). */
+export async function answers(url: string, status = 200, headers: Record<string, string> = {}): Promise<boolean> {
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(1_000) });
   await response.body?.cancel();
   return response.status === status;
 }

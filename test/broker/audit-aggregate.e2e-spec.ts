@@ -1,5 +1,5 @@
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { FAST_TIMINGS, writeCallersFile } from '../support/broker';
+import { FAST_TIMINGS, TEST_APP, TEST_CLIENTS, writeCallersFile } from '../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { sleep } from '../support/wait';
 
@@ -41,8 +41,8 @@ describe('the default audit (aggregate) of a broker process', () => {
   const env = (extra: NodeJS.ProcessEnv) => ({
     ...FAST_TIMINGS,
     PROOF_BASE_URL: emulator.url,
-    PROOF_CLIENT_ID: 'app',
-    PROOF_CLIENT_SECRET: 'audit-secret-9f3k2m8q7x4w1z6c',
+    PROOF_CLIENT_ID: TEST_APP.id,
+    PROOF_CLIENT_SECRET: TEST_APP.secret,
     BROKER_RATE_LIMIT_PER_CALLER: '0',
     BROKER_CALLERS_FILE: callersFile,
     ...extra,
@@ -51,7 +51,7 @@ describe('the default audit (aggregate) of a broker process', () => {
     fetch(`${broker!.url}/token`, { headers: { authorization: `Bearer ${key}`, 'x-request-id': `ok-${i}` } });
 
   beforeAll(async () => {
-    emulator = await startEmulator({ clients: 'app:audit-secret-9f3k2m8q7x4w1z6c' });
+    emulator = await startEmulator({ clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'billing', roles: ['token:read', 'token:info'], profiles: ['*'] }]);
     [key, callersFile] = [callers.keys.billing, callers.path];
   });

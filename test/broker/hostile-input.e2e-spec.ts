@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { FAST_TIMINGS, writeCallersFile } from '../support/broker';
+import { FAST_TIMINGS, TEST_APP, TEST_CLIENTS, writeCallersFile } from '../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { emulatorAdmin, validAt } from '../support/emulator-admin';
 
@@ -67,15 +67,15 @@ describe('hostile input against a broker process', () => {
   const verdictOf = (answer: Answer) => (JSON.parse(answer.body) as { verdict?: unknown }).verdict;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ admin: true, clients: 'app:app-secret' });
+    emulator = await startEmulator({ admin: true, clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'svc', roles: ['token:read', 'token:info'], profiles: ['*'] }]);
     key = callers.keys.svc;
     broker = await startBrokerProcess('hostile', {
       ...FAST_TIMINGS,
       LOG_LEVEL: 'verbose',
       PROOF_BASE_URL: emulator.url,
-      PROOF_CLIENT_ID: 'app',
-      PROOF_CLIENT_SECRET: 'app-secret',
+      PROOF_CLIENT_ID: TEST_APP.id,
+      PROOF_CLIENT_SECRET: TEST_APP.secret,
       BROKER_CALLERS_FILE: callers.path,
       // Every case below comes from 127.0.0.1: keep the per-address gate out of the way.
       BROKER_RATE_LIMIT_AUTH_FAILURES: '100000',

@@ -1,11 +1,16 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { FAST_TIMINGS, writeCallersFile } from '../support/broker';
+import { brokerEnv, FAST_TIMINGS, startBrokerInProcess, TEST_CLIENTS, writeCallersFile } from '../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
+import { testSecret } from '../support/leak-ledger';
 import { capturedOutput, ledgerValues } from '../support/leak-scan';
 import { waitUntil } from '../support/wait';
 
-const SECRET = 'client-secret-never-logged-42';
+// Long and random, and deliberately not put in the ledger here: the last test checks that
+// booting the broker with it recorded it.
+const SECRET = randomBytes(24).toString('base64url');
+/** A caller key nobody was given (recorded, so the whole-run scan looks for it too). */
+const WRONG_KEY = testSecret('caller-key');
 
 describe('structured logs of a broker process', () => {
   let emulator: StartedEmulator;
@@ -45,7 +50,7 @@ describe('structured logs of a broker process', () => {
     // An HMAC, not a bare hash: a token cannot be confirmed from the logs by hashing it.
     expect(info.fingerprint).toMatch(/^[0-9a-f]{12}$/);
     expect(info.fingerprint).not.toBe(createHash('sha256').update(token).digest('hex').slice(0, 12));
-    await fetch(`${broker.url}/token`, { headers: { authorization: 'Bearer wrong-key-xyz' } });
+    await fetch(`${broker.url}/token`, { headers: { authorization: `Bearer ${WRONG_KEY}` } });
     await fetch(`${broker.url}/token?key=${key}`);
     await waitUntil('the access lines', () => broker.process.output().includes('req-abc-123'), 5_000);
     await waitUntil('the 401 line', () => /"statusCode":401/.test(broker.process.output()), 5_000);
@@ -76,7 +81,7 @@ describe('structured logs of a broker process', () => {
     });
     expect(lines.some((line) => requestPath(line)?.startsWith('/health'))).toBe(false);
     const output = broker.process.output();
-    for (const secret of [token, key, SECRET, 'wrong-key-xyz']) expect(output).not.toContain(secret);
+    for (const secret of [token, key, SECRET, WRONG_KEY]) expect(output).not.toContain(secret);
   });
 
   it('feeds the whole-run leak scan: the issued token and the caller key are in its ledger, the output is captured', async () => {
@@ -91,5 +96,25 @@ describe('structured logs of a broker process', () => {
     expect(ledger.has(token)).toBe(true);
     expect(ledger.has(key)).toBe(true);
     expect(ledger.has(SECRET)).toBe(true);
+  });
+});
+
+describe('the logs of a broker the tests run in-process', () => {
+  it('are captured for the whole-run leak scan, like a process output', async () => {
+    const dir = process.env.LEAK_SCAN_DIR as string;
+    expect(dir).toBeTruthy();
+    const emulator = await startEmulator({ clients: TEST_CLIENTS });
+    const callers = writeCallersFile([{ name: 'inproc', roles: ['token:read'], profiles: ['default'] }]);
+    const broker = await startBrokerInProcess({ ...brokerEnv({ emulator, callers }), BROKER_ACCESS_LOG: 'all' });
+    try {
+      const response = await fetch(`${broker.url}/token`, {
+        headers: { authorization: `Bearer ${callers.keys.inproc}`, 'x-request-id': 'req-in-process-1' },
+      });
+      expect(response.status).toBe(200);
+    } finally {
+      await broker.close();
+      await emulator.close();
+    }
+    await waitUntil('the captured line', () => capturedOutput(dir).includes('req-in-process-1'), 5_000);
   });
 });

@@ -1,10 +1,10 @@
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { brokerEnv, FAST_TIMINGS, writeCallersFile } from '../support/broker';
+import { brokerEnv, TEST_CLIENTS, writeCallersFile } from '../support/broker';
 import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { emulatorAdmin, validAt } from '../support/emulator-admin';
 import { runLoad } from '../support/load';
 import { startRedis, TestRedis } from '../support/redis-server';
-import { TEST_APP, TEST_CLIENTS } from '../support/broker';
+import { ReplicaSetBase, startReplicaSetBase } from '../support/replica-set';
 
 const TTL_SECONDS = 6;
 const WINDOWS = 3;
@@ -14,38 +14,23 @@ const WINDOWS = 3;
  * replica for three refresh windows, for each of Doorkeeper's token policies.
  */
 describe.each(['new', 'revoke-previous'] as const)('3 replicas, policy %s', (policy) => {
-  let redis: TestRedis;
+  let base: ReplicaSetBase;
   let emulator: StartedEmulator;
   let replicas: BrokerProcess[] = [];
   let key: string;
 
   beforeAll(async () => {
-    redis = await startRedis();
-    emulator = await startEmulator({
-      admin: true,
-      tokenTtlSeconds: TTL_SECONDS,
-      tokenPolicy: policy,
-      clients: TEST_CLIENTS,
-    });
-    const callers = writeCallersFile([{ name: 'svc', roles: ['token:read'], profiles: ['default'] }]);
-    key = callers.keys.svc;
-    const env = {
-      ...FAST_TIMINGS,
-      REDIS_URL: redis.url,
-      PROOF_BASE_URL: emulator.url,
-      PROOF_CLIENT_ID: 'app',
-      PROOF_CLIENT_SECRET: TEST_APP.secret,
-      PROOF_TOKEN_POLICY: policy,
-      BROKER_CALLERS_FILE: callers.path,
-      BROKER_REFRESH_AT_FRACTION: '0.5',
-      LOG_LEVEL: 'warn',
-    };
-    replicas = await Promise.all(['r1', 'r2', 'r3'].map((name) => startBrokerProcess(name, env)));
-  });
+    base = await startReplicaSetBase(policy, TTL_SECONDS, [
+      { name: 'svc', roles: ['token:read'], profiles: ['default'] },
+    ]);
+    emulator = base.emulator;
+    key = base.keys.svc;
+    replicas = await Promise.all(['r1', 'r2', 'r3'].map((name) => startBrokerProcess(name, base.env)));
+    // Three Node boots at once on a loaded 2-core machine can take well over 30 s.
+  }, 90_000);
   afterAll(async () => {
     await Promise.all(replicas.map((r) => r.process.stop('SIGTERM')));
-    await emulator?.close();
-    await redis?.stop();
+    await base?.stop();
   });
 
   it('issues exactly one token per refresh window and serves only valid tokens, all 200', async () => {

@@ -5,9 +5,12 @@ import request from 'supertest';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
 import { FAST_TIMINGS, InProcessBroker, startBrokerInProcess, writeCallersFile } from '../support/broker';
 import { emulatorAdmin, validAt } from '../support/emulator-admin';
+import { testSecret } from '../support/leak-ledger';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { sleep } from '../support/wait';
 
+const ALPHA_SECRET = testSecret();
+const BETA_SECRET = testSecret();
 const CALLERS = [
   { name: 'reader', roles: ['token:read' as const], profiles: ['alpha'] },
   { name: 'dashboard', roles: ['token:info' as const], profiles: ['*'] },
@@ -26,14 +29,14 @@ describe('GET /token and /token/info (real Redis, real emulator)', () => {
     emulator = await startEmulator({
       admin: true,
       tokenTtlSeconds: 30,
-      clients: 'alpha-app:alpha-secret,beta-app:beta-secret',
+      clients: `alpha-app:${ALPHA_SECRET},beta-app:${BETA_SECRET}`,
     });
     const dir = mkdtempSync(join(tmpdir(), 'broker-profiles-'));
     writeFileSync(
       join(dir, 'profiles.json'),
       JSON.stringify([
-        { name: 'alpha', baseUrl: emulator.url, clientId: 'alpha-app', clientSecret: 'alpha-secret' },
-        { name: 'beta', baseUrl: emulator.url, clientId: 'beta-app', clientSecret: 'beta-secret', scope: 'read' },
+        { name: 'alpha', baseUrl: emulator.url, clientId: 'alpha-app', clientSecret: ALPHA_SECRET },
+        { name: 'beta', baseUrl: emulator.url, clientId: 'beta-app', clientSecret: BETA_SECRET, scope: 'read' },
       ]),
     );
     const callers = writeCallersFile(CALLERS);

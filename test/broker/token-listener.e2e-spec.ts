@@ -5,7 +5,7 @@ import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/st
 import { loadBrokerConfig } from '../../apps/broker/src/config/load-broker-config';
 import { createBrokerApp } from '../../apps/broker/src/create-broker-app';
 import { TokenEndpoint } from '../../apps/broker/src/token/serve/token-endpoint.service';
-import { brokerEnv, writeCallersFile } from '../support/broker';
+import { brokerEnv, inProcessLogs, writeCallersFile } from '../support/broker';
 import { recordEnvSecrets } from '../support/leak-ledger';
 import { TEST_CLIENTS } from '../support/broker';
 
@@ -42,7 +42,7 @@ describe('GET /token: the request listener in front of Fastify', () => {
     keys = callers.keys;
     const env = { ...brokerEnv({ emulator, callers }), PORT: '0', HOST: '127.0.0.1' };
     recordEnvSecrets(env);
-    app = await createBrokerApp(loadBrokerConfig(env), { logger: false });
+    app = await createBrokerApp(loadBrokerConfig(env), { logs: inProcessLogs() });
     app
       .getHttpAdapter()
       .getInstance()

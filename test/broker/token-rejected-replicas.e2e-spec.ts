@@ -19,12 +19,14 @@ interface Report {
 
 /**
  * Three broker processes on one Redis: reports of one token spread over every replica
- * still make one token/info request per fence, and at most one refresh.
+ * still make one token/info request per fence, and at most one refresh. Each test starts
+ * its own Redis, emulator and replicas: a verdict one test leaves (it stands 90 s) never
+ * meets the next.
  */
 describe('POST /token/rejected, 3 replicas on one Redis', () => {
   let redis: TestRedis;
   let emulator: StartedEmulator;
-  const replicas: BrokerProcess[] = [];
+  let replicas: BrokerProcess[] = [];
   let key: string;
 
   const tokenFrom = async (replica: BrokerProcess) => {
@@ -54,7 +56,8 @@ describe('POST /token/rejected, 3 replicas on one Redis', () => {
     return tokens[0];
   };
 
-  beforeAll(async () => {
+  beforeEach(async () => {
+    replicas = [];
     redis = await startRedis();
     emulator = await startEmulator({ admin: true, tokenTtlSeconds: 300, clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'svc', roles: ['token:read'], profiles: ['default'] }]);
@@ -72,7 +75,7 @@ describe('POST /token/rejected, 3 replicas on one Redis', () => {
     for (const name of ['r1', 'r2', 'r3']) replicas.push(await startBrokerProcess(name, env));
     await sameTokenEverywhere();
   }, 90_000);
-  afterAll(async () => {
+  afterEach(async () => {
     await Promise.all(replicas.map((r) => r.process.stop('SIGTERM')));
     await emulator?.close();
     await redis?.stop();

@@ -18,6 +18,7 @@ interface Report {
   readonly text: string;
 }
 
+/** Each test has a Redis, emulator and broker of its own: no verdict or token outlives a test. */
 describe('POST /token/rejected (real Redis, real emulator)', () => {
   let redis: TestRedis;
   let emulator: StartedEmulator;
@@ -40,7 +41,7 @@ describe('POST /token/rejected (real Redis, real emulator)', () => {
   const storm = (token: string) =>
     Promise.all(Array.from({ length: STORM }, (_, i) => report(i % 2 ? 'reader' : 'root', { access_token: token })));
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     redis = await startRedis();
     emulator = await startEmulator({ admin: true, tokenTtlSeconds: 120, clients: TEST_CLIENTS });
     const callers = writeCallersFile([
@@ -59,7 +60,7 @@ describe('POST /token/rejected (real Redis, real emulator)', () => {
     });
     await currentToken();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await broker?.close();
     await emulator?.close();
     await redis?.stop();
@@ -184,7 +185,7 @@ describe('POST /token/rejected in /metrics (a broker of its own)', () => {
   let broker: InProcessBroker;
   let key: string;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     redis = await startRedis();
     emulator = await startEmulator({ admin: true, tokenTtlSeconds: 120, clients: TEST_CLIENTS });
     const callers = writeCallersFile([{ name: 'reader', roles: ['token:read'], profiles: ['default'] }]);

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
 import { brokerEnv, InProcessBroker, startBrokerInProcess, writeCallersFile } from '../support/broker';
 import { emulatorAdmin } from '../support/emulator-admin';
+import { testSecret } from '../support/leak-ledger';
 import { startRedis, TestRedis } from '../support/redis-server';
 import { sleep, waitUntil } from '../support/wait';
 import { TEST_CLIENTS } from '../support/broker';
@@ -41,12 +42,13 @@ describe('upstream failures (real emulator, real Redis)', () => {
   });
 
   it('does not retry invalid_client in a loop, and shows it in /token/info', async () => {
-    const broker = await boot({ PROOF_CLIENT_SECRET: 'wrong-secret' });
+    const wrong = testSecret();
+    const broker = await boot({ PROOF_CLIENT_SECRET: wrong });
     const res = await request(broker.url).get('/token').set('Authorization', auth());
     expect(res.status).toBe(503);
     expect(res.body.error).toBe('token_unavailable');
     expect(res.headers['retry-after']).toBeDefined();
-    expect(JSON.stringify(res.body)).not.toContain('wrong-secret');
+    expect(JSON.stringify(res.body)).not.toContain(wrong);
     for (let i = 0; i < 5; i++) await request(broker.url).get('/token').set('Authorization', auth()).expect(503);
     await sleep(1_000); // ten scheduler ticks
     expect((await emulatorAdmin(emulator.url).stats()).tokenRequests).toBe(1);
@@ -114,10 +116,11 @@ describe('upstream failures (real emulator, real Redis)', () => {
   });
 
   it('rotates client secrets: uses the first while valid, falls back to the next once it is revoked', async () => {
-    const both = await startEmulator({ admin: true, clients: 'rot-app:first-secret|second-secret' });
-    const onlySecond = await startEmulator({ admin: true, clients: 'rot-app:second-secret' });
+    const [first, second] = [testSecret(), testSecret()];
+    const both = await startEmulator({ admin: true, clients: `rot-app:${first}|${second}` });
+    const onlySecond = await startEmulator({ admin: true, clients: `rot-app:${second}` });
     try {
-      const env = { PROOF_CLIENT_ID: 'rot-app', PROOF_CLIENT_SECRET: 'first-secret,second-secret' };
+      const env = { PROOF_CLIENT_ID: 'rot-app', PROOF_CLIENT_SECRET: `${first},${second}` };
       const a = await boot({ ...env, PROOF_BASE_URL: both.url });
       await request(a.url).get('/token').set('Authorization', auth()).expect(200);
       const infoA = await request(a.url).get('/token/info').set('Authorization', auth());
@@ -132,7 +135,7 @@ describe('upstream failures (real emulator, real Redis)', () => {
       expect(infoB.body.last_refresh.outcome).toBe('refreshed');
       // One refused try with the first secret, one success with the second: no loop.
       expect((await emulatorAdmin(onlySecond.url).stats()).tokenRequests).toBe(2);
-      expect(JSON.stringify(infoB.body)).not.toContain('second-secret');
+      expect(JSON.stringify(infoB.body)).not.toContain(second);
     } finally {
       await both.close();
       await onlySecond.close();

@@ -3,7 +3,18 @@ import request from 'supertest';
 import { StartedEmulator, startEmulator } from '../../apps/proof-emulator/src/start-emulator';
 import { EmulatorStats } from '../../apps/proof-emulator/src/admin/emulator-stats.service';
 import { TokenLookup } from '../../apps/proof-emulator/src/admin/emulator-admin.service';
-import { basic, bodyOf, ErrorBody, grantToken, tokenInfo, tokenRequest } from './emulator-requests';
+import {
+  basic,
+  bodyOf,
+  ErrorBody,
+  grantToken,
+  SECRET_1,
+  SECRET_1B,
+  SECRET_2,
+  tokenInfo,
+  tokenRequest,
+  TWO_APPS,
+} from './emulator-requests';
 
 describe('admin API (/_emulator)', () => {
   let emulator: StartedEmulator;
@@ -17,7 +28,7 @@ describe('admin API (/_emulator)', () => {
       port: 0,
       admin: true,
       tokenTtlSeconds: 3600,
-      clients: 'app-1:secret-1,app-2:secret-2',
+      clients: TWO_APPS,
     });
     url = emulator.url;
   });
@@ -27,23 +38,23 @@ describe('admin API (/_emulator)', () => {
   describe('faults on the next token requests', () => {
     it('answers 500 for `count` requests, then serves normally', async () => {
       await fault({ mode: '500', count: 2 });
-      expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(500);
-      expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(500);
-      expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(200);
+      expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(500);
+      expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(500);
+      expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(200);
     });
 
     it.each(['503', '429'])('answers %s with Retry-After', async (mode) => {
       await fault({ mode, retryAfterSeconds: 7 });
-      const response = await tokenRequest(url, 'app-1', 'secret-1');
+      const response = await tokenRequest(url, 'app-1', SECRET_1);
       expect(response.status).toBe(Number(mode));
       expect(response.headers['retry-after']).toBe('7');
-      expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(200);
+      expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(200);
     });
 
     it('delays a request by `latencyMs`, then answers it normally', async () => {
       await fault({ mode: 'latency', latencyMs: 600 });
       const started = Date.now();
-      const response = await tokenRequest(url, 'app-1', 'secret-1');
+      const response = await tokenRequest(url, 'app-1', SECRET_1);
       expect(Date.now() - started).toBeGreaterThanOrEqual(590);
       expect(response.status).toBe(200);
       expect((await tokenInfo(url, bodyOf<ProofTokenResponse>(response).access_token)).status).toBe(200);
@@ -51,19 +62,19 @@ describe('admin API (/_emulator)', () => {
 
     it('drops the connection without any response', async () => {
       await fault({ mode: 'drop' });
-      await expect(tokenRequest(url, 'app-1', 'secret-1')).rejects.toThrow(/socket hang up|ECONNRESET|EPIPE/);
-      expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(200);
+      await expect(tokenRequest(url, 'app-1', SECRET_1)).rejects.toThrow(/socket hang up|ECONNRESET|EPIPE/);
+      expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(200);
     });
 
     it('plays queued faults in order and can be cleared', async () => {
       await fault({ mode: '503' });
       await fault({ mode: '429', count: 2 });
-      expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(503);
-      expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(429);
+      expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(503);
+      expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(429);
       await fault({ mode: '500', count: 5 });
       const cleared = await admin().delete('/_emulator/faults').expect(200);
       expect(cleared.body).toEqual({ cleared: 6 });
-      expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(200);
+      expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(200);
     });
 
     it('rejects invalid fault bodies with 400 listing the problems', async () => {
@@ -78,21 +89,21 @@ describe('admin API (/_emulator)', () => {
       const noLatency = await admin().post('/_emulator/faults').send({ mode: 'latency' }).expect(400);
       expect(bodyOf<ErrorBody>(noLatency).message?.join(' ')).toMatch(/latencyMs/);
       await admin().post('/_emulator/faults').set('Content-Type', 'application/json').send('{not json').expect(400);
-      expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(200);
+      expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(200);
     });
   });
 
   it('counts token requests (faulted and failed ones too), issues, revocations and info requests', async () => {
     await fault({ mode: '503' });
-    await tokenRequest(url, 'app-1', 'secret-1'); // 503
-    const granted = await grantToken(url, 'app-1', 'secret-1');
+    await tokenRequest(url, 'app-1', SECRET_1); // 503
+    const granted = await grantToken(url, 'app-1', SECRET_1);
     await tokenRequest(url, 'app-1', 'wrong'); // 401, still app-1's request
     await request(url)
       .post(PROOF_TOKEN_PATH)
-      .set('Authorization', basic('app-2', 'secret-2'))
+      .set('Authorization', basic('app-2', SECRET_2))
       .set('Content-Type', 'text/plain')
       .send('x'); // 415
-    await grantToken(url, 'app-2', 'secret-2');
+    await grantToken(url, 'app-2', SECRET_2);
     await tokenInfo(url, granted.access_token);
     await tokenInfo(url, 'unknown');
     await admin().post('/_emulator/revoke-all').expect(200, { revoked: 2 });
@@ -112,26 +123,26 @@ describe('admin API (/_emulator)', () => {
   it("replaces a client's secrets (added, then the old one revoked) until reset", async () => {
     const secrets = (uid: string, list: unknown) =>
       admin().put(`/_emulator/clients/${uid}/secrets`).send({ secrets: list });
-    const issued = await grantToken(url, 'app-1', 'secret-1');
-    await secrets('app-1', ['secret-1', 'secret-1b']).expect(200, { secrets: 2 });
-    expect((await tokenRequest(url, 'app-1', 'secret-1b')).status).toBe(200);
-    expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(200);
-    await secrets('app-1', ['secret-1b']).expect(200);
-    expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(401);
+    const issued = await grantToken(url, 'app-1', SECRET_1);
+    await secrets('app-1', [SECRET_1, SECRET_1B]).expect(200, { secrets: 2 });
+    expect((await tokenRequest(url, 'app-1', SECRET_1B)).status).toBe(200);
+    expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(200);
+    await secrets('app-1', [SECRET_1B]).expect(200);
+    expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(401);
     expect((await tokenInfo(url, issued.access_token)).status).toBe(200);
     await secrets('nope', ['x']).expect(404);
     await secrets('app-1', []).expect(400);
     await admin().post('/_emulator/reset').expect(200);
-    expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(200);
-    expect((await tokenRequest(url, 'app-1', 'secret-1b')).status).toBe(401);
+    expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(200);
+    expect((await tokenRequest(url, 'app-1', SECRET_1B)).status).toBe(401);
   });
 
   it('looks tokens up in order, known or not', async () => {
     const before = Date.now();
-    const live = await grantToken(url, 'app-1', 'secret-1');
-    const revoked = await grantToken(url, 'app-2', 'secret-2');
+    const live = await grantToken(url, 'app-1', SECRET_1);
+    const revoked = await grantToken(url, 'app-2', SECRET_2);
     await admin().post('/_emulator/revoke-all').expect(200);
-    const third = await grantToken(url, 'app-1', 'secret-1');
+    const third = await grantToken(url, 'app-1', SECRET_1);
 
     const response = await admin()
       .post('/_emulator/tokens/lookup')
@@ -157,24 +168,24 @@ describe('admin API (/_emulator)', () => {
 
   it('switches the token policy at runtime, and reset restores the configured one', async () => {
     await admin().put('/_emulator/policy').send({ policy: 'reuse' }).expect(200, { policy: 'reuse' });
-    const first = await grantToken(url, 'app-1', 'secret-1');
-    expect((await grantToken(url, 'app-1', 'secret-1')).access_token).toBe(first.access_token);
+    const first = await grantToken(url, 'app-1', SECRET_1);
+    expect((await grantToken(url, 'app-1', SECRET_1)).access_token).toBe(first.access_token);
 
     await admin().put('/_emulator/policy').send({ policy: 'revoke-previous' }).expect(200);
-    const next = await grantToken(url, 'app-1', 'secret-1');
+    const next = await grantToken(url, 'app-1', SECRET_1);
     expect(next.access_token).not.toBe(first.access_token);
     expect((await tokenInfo(url, first.access_token)).status).toBe(401);
 
     await admin().put('/_emulator/policy').send({ policy: 'sometimes' }).expect(400);
     await admin().post('/_emulator/reset').expect(200);
-    const a = await grantToken(url, 'app-1', 'secret-1');
-    const b = await grantToken(url, 'app-1', 'secret-1');
+    const a = await grantToken(url, 'app-1', SECRET_1);
+    const b = await grantToken(url, 'app-1', SECRET_1);
     expect(a.access_token).not.toBe(b.access_token);
     expect((await tokenInfo(url, a.access_token)).status).toBe(200);
   });
 
   it('revoke-all refuses every live token; reset forgets tokens, stats and faults', async () => {
-    const token = await grantToken(url, 'app-1', 'secret-1');
+    const token = await grantToken(url, 'app-1', SECRET_1);
     await admin().post('/_emulator/revoke-all').expect(200, { revoked: 1 });
     expect((await tokenInfo(url, token.access_token)).status).toBe(401);
 
@@ -192,7 +203,7 @@ describe('admin API (/_emulator)', () => {
       .send({ tokens: [token.access_token] })
       .expect(200);
     expect(bodyOf<{ tokens: TokenLookup[] }>(lookup).tokens[0]?.known).toBe(false);
-    expect((await tokenRequest(url, 'app-1', 'secret-1')).status).toBe(200);
+    expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(200);
   });
 });
 
@@ -210,11 +221,11 @@ describe('emulator options', () => {
   });
 
   it('accepts JSON bodies when enforce_content_type is off', async () => {
-    const emulator = await startEmulator({ port: 0, enforceContentType: false, clients: 'app-1:secret-1' });
+    const emulator = await startEmulator({ port: 0, enforceContentType: false, clients: `app-1:${SECRET_1}` });
     try {
       const json = await request(emulator.url)
         .post(PROOF_TOKEN_PATH)
-        .set('Authorization', basic('app-1', 'secret-1'))
+        .set('Authorization', basic('app-1', SECRET_1))
         .set('Content-Type', 'application/json')
         .send({ grant_type: 'client_credentials', scope: 'read' });
       expect(json.status).toBe(200);
@@ -222,11 +233,11 @@ describe('emulator options', () => {
       const form = await request(emulator.url)
         .post(PROOF_TOKEN_PATH)
         .set('Content-Type', FORM_CONTENT_TYPE)
-        .send('grant_type=client_credentials&client_id=app-1&client_secret=secret-1');
+        .send(`grant_type=client_credentials&client_id=app-1&client_secret=${SECRET_1}`);
       expect(form.status).toBe(200);
       const text = await request(emulator.url)
         .post(PROOF_TOKEN_PATH)
-        .set('Authorization', basic('app-1', 'secret-1'))
+        .set('Authorization', basic('app-1', SECRET_1))
         .set('Content-Type', 'text/plain')
         .send('grant_type=client_credentials');
       expect(text.status).toBe(400);

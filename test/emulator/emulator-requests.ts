@@ -1,5 +1,13 @@
 import { FORM_CONTENT_TYPE, PROOF_TOKEN_INFO_PATH, PROOF_TOKEN_PATH, ProofTokenResponse } from '@app/proof-contract';
 import request from 'supertest';
+import { testSecret } from '../support/leak-ledger';
+
+/** The test applications' secrets (app-1 has a second one for rotations): long, random, in the leak ledger. */
+export const SECRET_1 = testSecret();
+export const SECRET_1B = testSecret();
+export const SECRET_2 = testSecret();
+/** EMULATOR_CLIENTS for app-1 and app-2. */
+export const TWO_APPS = `app-1:${SECRET_1},app-2:${SECRET_2}`;
 
 /** `Authorization: Basic base64(client_id:client_secret)`, as PROOF_API.md shows it. */
 export const basic = (clientId: string, secret: string): string =>

@@ -6,7 +6,18 @@ import {
 } from '@app/proof-contract';
 import request from 'supertest';
 import { StartedEmulator, startEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { basic, bodyOf, ErrorBody, grantToken, sleep, tokenInfo, transaction } from './emulator-requests';
+import {
+  basic,
+  bodyOf,
+  ErrorBody,
+  grantToken,
+  SECRET_1,
+  SECRET_2,
+  sleep,
+  tokenInfo,
+  transaction,
+  TWO_APPS,
+} from './emulator-requests';
 
 const INVALID_TOKEN_BODY = {
   error: 'invalid_token',
@@ -19,7 +30,7 @@ const resourceChallenge = (description: string) =>
 describe('using tokens: token/info, revoke, resource calls (contract)', () => {
   let emulator: StartedEmulator;
   let url: string;
-  const clients = 'app-1:secret-1,app-2:secret-2';
+  const clients = TWO_APPS;
 
   beforeAll(async () => {
     emulator = await startEmulator({ port: 0, tokenTtlSeconds: 3600, clients });
@@ -35,7 +46,7 @@ describe('using tokens: token/info, revoke, resource calls (contract)', () => {
       .send(`token=${encodeURIComponent(token)}`);
 
   it('describes a valid token the way Doorkeeper does', async () => {
-    const granted = await grantToken(url, 'app-1', 'secret-1');
+    const granted = await grantToken(url, 'app-1', SECRET_1);
     const response = await tokenInfo(url, granted.access_token);
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
@@ -60,7 +71,7 @@ describe('using tokens: token/info, revoke, resource calls (contract)', () => {
   });
 
   it('serves a resource for a valid token', async () => {
-    const granted = await grantToken(url, 'app-2', 'secret-2');
+    const granted = await grantToken(url, 'app-2', SECRET_2);
     const response = await request(url)
       .get('/v1/transactions/ot-42')
       .set('Authorization', `Bearer ${granted.access_token}`);
@@ -78,8 +89,8 @@ describe('using tokens: token/info, revoke, resource calls (contract)', () => {
   });
 
   it('revokes a token of the calling client (RFC 7009): 200 {}, then info and resources refuse it', async () => {
-    const granted = await grantToken(url, 'app-1', 'secret-1');
-    const response = await revoke('app-1', 'secret-1', granted.access_token);
+    const granted = await grantToken(url, 'app-1', SECRET_1);
+    const response = await revoke('app-1', SECRET_1, granted.access_token);
     expect(response.status).toBe(200);
     expect(response.body).toEqual({});
 
@@ -91,17 +102,17 @@ describe('using tokens: token/info, revoke, resource calls (contract)', () => {
     expect(resource.text).toBe('');
     expect(resource.headers['www-authenticate']).toBe(resourceChallenge('The access token was revoked'));
     // Revoking again is still 200 {}.
-    expect((await revoke('app-1', 'secret-1', granted.access_token)).status).toBe(200);
+    expect((await revoke('app-1', SECRET_1, granted.access_token)).status).toBe(200);
   });
 
   it('answers 200 {} for an unknown token', async () => {
-    const response = await revoke('app-1', 'secret-1', 'never-issued');
+    const response = await revoke('app-1', SECRET_1, 'never-issued');
     expect(response.status).toBe(200);
     expect(response.body).toEqual({});
   });
 
   it('refuses revocation with bad client authentication (401 invalid_client) and keeps the token', async () => {
-    const granted = await grantToken(url, 'app-1', 'secret-1');
+    const granted = await grantToken(url, 'app-1', SECRET_1);
     const response = await revoke('app-1', 'wrong', granted.access_token);
     expect(response.status).toBe(401);
     expect(bodyOf<ErrorBody>(response).error).toBe('invalid_client');
@@ -110,18 +121,18 @@ describe('using tokens: token/info, revoke, resource calls (contract)', () => {
   });
 
   it("does not let a client revoke another client's token", async () => {
-    const granted = await grantToken(url, 'app-1', 'secret-1');
-    const response = await revoke('app-2', 'secret-2', granted.access_token);
+    const granted = await grantToken(url, 'app-1', SECRET_1);
+    const response = await revoke('app-2', SECRET_2, granted.access_token);
     expect(response.status).toBe(403);
     expect(bodyOf<ErrorBody>(response).error).toBe('unauthorized_client');
     expect((await tokenInfo(url, granted.access_token)).status).toBe(200);
   });
 
   it('accepts form-field client authentication on revoke and enforces the content type', async () => {
-    const granted = await grantToken(url, 'app-1', 'secret-1');
+    const granted = await grantToken(url, 'app-1', SECRET_1);
     const json = await request(url)
       .post(PROOF_REVOKE_PATH)
-      .set('Authorization', basic('app-1', 'secret-1'))
+      .set('Authorization', basic('app-1', SECRET_1))
       .set('Content-Type', 'application/json')
       .send({ token: granted.access_token });
     expect(json.status).toBe(415);
@@ -129,7 +140,7 @@ describe('using tokens: token/info, revoke, resource calls (contract)', () => {
     const form = await request(url)
       .post(PROOF_REVOKE_PATH)
       .set('Content-Type', FORM_CONTENT_TYPE)
-      .send(`token=${granted.access_token}&client_id=app-1&client_secret=secret-1`);
+      .send(`token=${granted.access_token}&client_id=app-1&client_secret=${SECRET_1}`);
     expect(form.status).toBe(200);
     expect((await tokenInfo(url, granted.access_token)).status).toBe(401);
   });
@@ -139,12 +150,12 @@ describe('token expiry (real time, 2 s TTL)', () => {
   let emulator: StartedEmulator;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ port: 0, tokenTtlSeconds: 2, clients: 'app-1:secret-1' });
+    emulator = await startEmulator({ port: 0, tokenTtlSeconds: 2, clients: `app-1:${SECRET_1}` });
   });
   afterAll(() => emulator.close());
 
   it('expires tokens after the TTL: token/info 401, resources 401 "expired"', async () => {
-    const granted = await grantToken(emulator.url, 'app-1', 'secret-1');
+    const granted = await grantToken(emulator.url, 'app-1', SECRET_1);
     expect(granted.expires_in).toBe(2);
     expect((await transaction(emulator.url, granted.access_token)).status).toBe(200);
 

@@ -41,8 +41,12 @@ async function replacedByAnother(cluster: FaultCluster, holder: Replica, fence: 
 /** Polls /health/ready like a load balancer: ms from `since` until it is not 200, if within `timeoutMs`. */
 async function notReadyAfter(url: string, since: number, timeoutMs: number): Promise<number | undefined> {
   while (Date.now() - since < timeoutMs) {
-    const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(500) }).catch(() => undefined);
-    if (response?.status !== 200) return Date.now() - since;
+    // A probe that gets no answer (refused, timed out) counts as not ready, as for a load balancer.
+    const status = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(500) }).then(
+      (response) => response.status,
+      () => 'no answer' as const,
+    );
+    if (status !== 200) return Date.now() - since;
     await sleep(50);
   }
   return undefined;

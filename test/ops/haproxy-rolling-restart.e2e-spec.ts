@@ -1,22 +1,11 @@
-import { FAST_TIMINGS } from '../support/broker';
 import { emulatorAdmin, validAt } from '../support/emulator-admin';
 import type { Served } from '../support/load';
-import { LocalCluster, startTestCluster } from '../support/local-cluster';
-import { sleep, waitUntil } from '../support/wait';
+import type { LocalCluster } from '../support/local-cluster';
+import { Restart, restartReplica, startRollingCluster } from '../support/rolling-restart';
+import { sleep } from '../support/wait';
 import { startSteadyLoad } from './steady-load';
 
 const TTL_SECONDS = 10;
-// Readiness is red this long before a replica stops accepting. HAProxy checks every 500 ms
-// and needs 2 failures: the replica leaves the rotation 0.5 to 1 s after SIGTERM.
-const SHUTDOWN_DELAY_MS = 1_500;
-
-interface Restart {
-  readonly name: string;
-  readonly exitCode: number | null;
-  /** When HAProxy marked the replica DOWN and when the process exited, in ms after SIGTERM. */
-  readonly downAfterMs: number;
-  readonly exitedAfterMs: number;
-}
 
 /**
  * A rolling restart behind HAProxy: steady GET /token load through the load balancer while
@@ -29,41 +18,16 @@ describe('rolling restart of 3 replicas behind HAProxy', () => {
 
   beforeAll(async () => {
     bootedAt = Date.now();
-    cluster = await startTestCluster({
-      replicas: 3,
-      brokerEnv: {
-        ...FAST_TIMINGS,
-        BROKER_SHUTDOWN_DELAY_MS: String(SHUTDOWN_DELAY_MS),
-        BROKER_REFRESH_AT_FRACTION: '0.5',
-        LOG_LEVEL: 'warn',
-      },
-      emulatorEnv: { EMULATOR_TOKEN_TTL_SECONDS: String(TTL_SECONDS) },
-    });
-  }, 90_000);
+    cluster = await startRollingCluster(TTL_SECONDS);
+  }, 150_000);
   afterAll(() => cluster?.stop(), 30_000);
-
-  async function restart(name: string): Promise<Restart> {
-    await cluster.waitAllInRotation();
-    const signalled = Date.now();
-    const exit = cluster.stopReplica(name, 'SIGTERM').then((code) => ({ code, at: Date.now() }));
-    await waitUntil(
-      `haproxy to mark ${name} DOWN`,
-      async () => (await cluster.haproxy.servers()).get(name)?.status === 'DOWN',
-      10_000,
-      20,
-    );
-    const downAt = Date.now();
-    const exited = await exit;
-    await cluster.startReplica(name);
-    return { name, exitCode: exited.code, downAfterMs: downAt - signalled, exitedAfterMs: exited.at - signalled };
-  }
 
   it('serves every request with 200 and a valid token while each replica is replaced', async () => {
     const load = startSteadyLoad(cluster.url, cluster.callerKey, 4);
     const restarts: Restart[] = [];
     let served: Served[] = [];
     try {
-      for (const { name } of cluster.replicas) restarts.push(await restart(name));
+      for (const { name } of cluster.replicas) restarts.push(await restartReplica(cluster, name));
       await cluster.waitAllInRotation();
       await sleep(500);
     } finally {

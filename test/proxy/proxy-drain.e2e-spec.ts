@@ -1,27 +1,17 @@
-import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { brokerEnv, TEST_CLIENTS, writeCallersFile } from '../support/broker';
-import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
+import type { BrokerProcess } from '../support/broker-process';
+import { ProxyFixture, startProxyFixture } from '../support/proxy-fixture';
 import { proxyCall } from './proxy-calls';
 
 describe('proxy: graceful shutdown', () => {
-  let emulator: StartedEmulator;
+  let fixture: ProxyFixture;
   let broker: BrokerProcess;
   let key: string;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ admin: true, clients: TEST_CLIENTS });
-    const callers = writeCallersFile([{ name: 'svc', roles: ['proof:call'], profiles: ['*'] }]);
-    key = callers.keys.svc;
-    broker = await startBrokerProcess('proxy-drain', {
-      ...brokerEnv({ emulator, callers }),
-      BROKER_SHUTDOWN_DELAY_MS: '200',
-      LOG_LEVEL: 'warn',
-    });
+    fixture = await startProxyFixture('proxy-drain', { BROKER_SHUTDOWN_DELAY_MS: '200' });
+    ({ broker, key } = fixture);
   }, 60_000);
-  afterAll(async () => {
-    await broker?.process.stop('SIGKILL');
-    await emulator?.close();
-  });
+  afterAll(() => fixture?.stop('SIGKILL'));
 
   it('lets a proxied answer in flight finish after SIGTERM, then exits 0', async () => {
     const response = await proxyCall(broker.url, '/proof/_emulator/fidelity/trickle?chunks=6&interval_ms=500', key);

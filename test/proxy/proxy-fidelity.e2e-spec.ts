@@ -1,8 +1,8 @@
 import { createHash, createHash as hashOf, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
-import { FAST_TIMINGS, TEST_APP, TEST_CLIENTS, writeCallersFile } from '../support/broker';
-import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
+import type { StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
+import type { BrokerProcess } from '../support/broker-process';
+import { ProxyFixture, startProxyFixture } from '../support/proxy-fixture';
 import { emulatorAdmin } from '../support/emulator-admin';
 import { recordServedToken } from '../support/leak-ledger';
 import { ECHO_PATH, Echo, generatedBody, proxyCall, rawExchange, valuesOf } from './proxy-calls';
@@ -17,30 +17,20 @@ const peakRss = (pid: number): number =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) * 1024;
 
 describe('proxy fidelity: /proof/* against the emulator', () => {
+  let fixture: ProxyFixture;
   let emulator: StartedEmulator;
   let broker: BrokerProcess;
   let key: string;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ admin: true, clients: TEST_CLIENTS });
-    const callers = writeCallersFile([{ name: 'svc', roles: ['proof:call'], profiles: ['*'] }]);
-    key = callers.keys.svc;
-    broker = await startBrokerProcess('proxy-fidelity', {
-      ...FAST_TIMINGS,
-      LOG_LEVEL: 'warn',
-      PROOF_BASE_URL: emulator.url,
-      PROOF_CLIENT_ID: 'app',
-      PROOF_CLIENT_SECRET: TEST_APP.secret,
-      BROKER_CALLERS_FILE: callers.path,
+    fixture = await startProxyFixture('proxy-fidelity', {
       BROKER_PROXY_MAX_BODY_BYTES: String(2 * LARGE_BYTES),
       BROKER_PROXY_HEADERS_TIMEOUT_MS: String(TIMEOUT_MS),
       BROKER_PROXY_IDLE_TIMEOUT_MS: String(TIMEOUT_MS),
     });
+    ({ emulator, broker, key } = fixture);
   }, 60_000);
-  afterAll(async () => {
-    await broker?.process.stop();
-    await emulator?.close();
-  });
+  afterAll(() => fixture?.stop());
 
   const echo = async (path: string, options: Parameters<typeof proxyCall>[3] = {}) => {
     const response = await proxyCall(broker.url, `${ECHO_PATH}${path}`, key, options);

@@ -100,7 +100,6 @@ describe('proxy under revoke-previous, 3 replicas on one Redis', () => {
     await Promise.all([...Array.from({ length: LOOPS }, (_, i) => loop(i)), forced]);
 
     expect(await forced).toBe(200);
-    expect(calls.length).toBeGreaterThan(200);
     expect(calls.filter((c) => c.status !== 200)).toEqual([]);
     // Several windows went by: refreshes at half a 6 s life, and the forced one.
     expect(new Set(calls.map((c) => c.token)).size).toBeGreaterThanOrEqual(RUN_MS / ((TTL_SECONDS * 1000) / 2) - 1);

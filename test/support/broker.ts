@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,14 +6,11 @@ import { generateCallerKey } from '../../apps/broker/src/auth/caller-key';
 import type { Role } from '../../apps/broker/src/config/broker-config';
 import { loadBrokerConfig } from '../../apps/broker/src/config/load-broker-config';
 import { createBrokerApp } from '../../apps/broker/src/create-broker-app';
-import { recordEnvSecrets, recordMetrics, recordSecret } from './leak-ledger';
+import type { LogOutput } from '../../apps/broker/src/logging/logging.module';
+import { captureFile, recordEnvSecrets, recordMetrics, recordSecret, testSecret } from './leak-ledger';
 
-/**
- * The emulator application of every test broker, with a secret long and random enough for
- * the leak scan to find anywhere it shows up (a fresh one per spec file, in the ledger).
- */
-export const TEST_APP = { id: 'app', secret: randomBytes(24).toString('base64url') };
-recordSecret('client-secret', TEST_APP.secret);
+/** The emulator application of every test broker (a fresh secret per spec file). */
+export const TEST_APP = { id: 'app', secret: testSecret() };
 /** TEST_APP as the emulator's EMULATOR_CLIENTS / `clients` option. */
 export const TEST_CLIENTS = `${TEST_APP.id}:${TEST_APP.secret}`;
 
@@ -75,11 +71,20 @@ export interface InProcessBroker {
   close(): Promise<void>;
 }
 
+/**
+ * Where an in-process broker logs: in a test run, a file the leak scan searches like any
+ * child process's output; otherwise nowhere (jest's own output stays readable).
+ */
+export function inProcessLogs(name = 'broker-in-process'): LogOutput {
+  const file = captureFile(name);
+  return file ? { file } : 'silent';
+}
+
 /** Boots the real AppModule from `env` (through the real config loader) on a free port. */
 export async function startBrokerInProcess(env: NodeJS.ProcessEnv): Promise<InProcessBroker> {
   recordEnvSecrets(env);
   const config = loadBrokerConfig({ PORT: '0', HOST: '127.0.0.1', ...env });
-  const app = await createBrokerApp(config, { logger: false });
+  const app = await createBrokerApp(config, { logs: inProcessLogs() });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;

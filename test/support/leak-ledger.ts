@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import Redis from 'ioredis';
 import { join } from 'node:path';
@@ -22,6 +23,29 @@ export function recordSecret(kind: SecretKind, value: string | undefined): void 
   if (!dir || !value || value.length < MIN_LENGTH) return;
   mkdirSync(join(dir, 'ledger'), { recursive: true });
   appendFileSync(join(dir, 'ledger', `${process.pid}.jsonl`), `${JSON.stringify({ kind, value })}\n`);
+}
+
+/**
+ * A client secret (or any test credential) long and random enough for the scan to find
+ * anywhere it shows up, already in the ledger: 32 base64url characters (192 bits).
+ */
+export function testSecret(kind: SecretKind = 'client-secret'): string {
+  const secret = randomBytes(24).toString('base64url');
+  recordSecret(kind, secret);
+  return secret;
+}
+
+let captured = 0;
+
+/**
+ * A file in the scan's output directory for the log lines of something that runs inside
+ * the test process (a broker started in-process): undefined outside a test run.
+ */
+export function captureFile(name: string): string | undefined {
+  const dir = leakDir();
+  if (!dir) return undefined;
+  mkdirSync(join(dir, 'output'), { recursive: true });
+  return join(dir, 'output', `${name.replace(/[^\w.-]+/g, '_')}-${process.pid}-in-process-${++captured}.log`);
 }
 
 export function recordArtifact(kind: 'redis' | 'metrics', name: string, content: string): void {

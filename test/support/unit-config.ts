@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import type { BrokerConfig, ProfileConfig } from '../../apps/broker/src/config/broker-config';
 import { loadBrokerConfig } from '../../apps/broker/src/config/load-broker-config';
 import { writeCallersFile } from './broker';
-import { recordSecret } from './leak-ledger';
+import { testSecret } from './leak-ledger';
 
 /**
  * A real, validated configuration (the schema's defaults) for unit specs: one profile,
@@ -10,8 +9,7 @@ import { recordSecret } from './leak-ledger';
  * scan can find. `env` overrides any variable.
  */
 export function unitConfig(env: NodeJS.ProcessEnv = {}): BrokerConfig {
-  const secret = randomBytes(24).toString('base64url');
-  recordSecret('client-secret', secret);
+  const secret = testSecret();
   const callers = writeCallersFile([{ name: 'reader', roles: ['token:read'], profiles: ['*'] }]);
   return loadBrokerConfig({
     PROOF_CLIENT_ID: 'unit-app',

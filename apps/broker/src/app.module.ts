@@ -7,7 +7,7 @@ import { ConfigReloadModule } from './config-reload/config-reload.module';
 import type { BrokerConfigSource } from './config-reload/config-reloader.service';
 import { HealthModule } from './health/health.module';
 import { BrokerExceptionFilter } from './http/broker-exception.filter';
-import { LoggingModule } from './logging/logging.module';
+import { LoggingModule, LogOutput } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { StoreModule } from './store/store.module';
 import { AdminModule } from './token/admin/admin.module';
@@ -19,14 +19,14 @@ import { ProxyModule } from './proxy/proxy.module';
 @Module({})
 export class AppModule {
   /** Built from an already validated config: `main.ts` loads it, tests pass their own. */
-  static forRoot(config: BrokerConfig, options: { silent?: boolean; reload?: BrokerConfigSource } = {}): DynamicModule {
+  static forRoot(config: BrokerConfig, options: { logs?: LogOutput; reload?: BrokerConfigSource } = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
         // Global: the config, logging, the scheduler, the store (and metrics, below) serve every feature.
         BrokerConfigModule.forRoot(config),
         ConfigReloadModule.forRoot(options.reload),
-        LoggingModule.forRoot(config, options.silent ?? false),
+        LoggingModule.forRoot(config, options.logs),
         ScheduleModule.forRoot(),
         StoreModule.forRoot(config.redis),
         // The features: GET /token, /token/info, /token/refresh, /token/rejected, the probes.

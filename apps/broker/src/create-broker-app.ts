@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { BrokerConfig } from './config/broker-config';
 import type { BrokerConfigSource } from './config-reload/config-reloader.service';
+import type { LogOutput } from './logging/logging.module';
 import { requestIdOf } from './logging/request-id';
 import { SwaggerModule } from '@nestjs/swagger';
 import { buildOpenApiDocument } from './openapi/openapi-document';
@@ -18,8 +19,12 @@ import { proxyRequestListener } from './proxy/proxy-request-listener';
 /** Creates (not yet listening) the broker app on Fastify; shared by main.ts, the demo and the tests. */
 export async function createBrokerApp(
   config: BrokerConfig,
-  /** `reload`: re-reads the configuration as at boot, for SIGHUP and file changes (main.ts passes it). */
-  options: { logger?: false; reload?: BrokerConfigSource } = {},
+  /**
+   * `logs`: stdout unless told (the tests send an in-process broker's lines to a file the
+   * leak scan reads). `reload`: re-reads the configuration as at boot, for SIGHUP and file
+   * changes (main.ts passes it).
+   */
+  options: { logs?: LogOutput; reload?: BrokerConfigSource } = {},
 ): Promise<NestFastifyApplication> {
   // GET /token (and /proof/*) are answered in front of Fastify once the app exists.
   const fastPath = new TokenFastPath(config.trustedProxies);
@@ -38,7 +43,7 @@ export async function createBrokerApp(
     skipMiddie: true,
     serverFactory: fastPath.serverFactory,
   });
-  const module = AppModule.forRoot(config, { silent: options.logger === false, reload: options.reload });
+  const module = AppModule.forRoot(config, { logs: options.logs, reload: options.reload });
   // Nest's body parsers off: registerJsonBodyParser is the only one (415 for anything else).
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     bufferLogs: true,

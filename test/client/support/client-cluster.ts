@@ -1,14 +1,12 @@
-import { startEmulator, StartedEmulator } from '../../../apps/proof-emulator/src/start-emulator';
-import { FAST_TIMINGS, writeCallersFile } from '../../support/broker';
+import type { StartedEmulator } from '../../../apps/proof-emulator/src/start-emulator';
 import { BROKER_MAIN, requireBuilt } from '../../support/broker-process';
 import { ManagedProcess, startProcess } from '../../support/child-process';
 import { freePort } from '../../support/free-port';
 import { recordEnvSecrets } from '../../support/leak-ledger';
-import { startRedis, TestRedis } from '../../support/redis-server';
+import { startReplicaSetBase, TokenPolicy } from '../../support/replica-set';
 import { waitForHttp } from '../../support/wait';
-import { TEST_APP, TEST_CLIENTS } from '../../support/broker';
 
-export type TokenPolicy = 'new' | 'reuse' | 'revoke-previous';
+export type { TokenPolicy };
 
 export interface ClientCluster {
   readonly emulator: StartedEmulator;
@@ -28,29 +26,12 @@ export async function startClientCluster(
   ttlSeconds: number,
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<ClientCluster> {
-  const redis: TestRedis = await startRedis();
-  const emulator = await startEmulator({
-    admin: true,
-    tokenTtlSeconds: ttlSeconds,
-    tokenPolicy: policy,
-    clients: TEST_CLIENTS,
-  });
-  const callers = writeCallersFile([
+  const base = await startReplicaSetBase(policy, ttlSeconds, [
     { name: 'svc', roles: ['token:read'], profiles: ['default'] },
     { name: 'ops', roles: ['admin'], profiles: ['*'] },
   ]);
-  const env: NodeJS.ProcessEnv = {
-    ...FAST_TIMINGS,
-    REDIS_URL: redis.url,
-    PROOF_BASE_URL: emulator.url,
-    PROOF_CLIENT_ID: 'app',
-    PROOF_CLIENT_SECRET: TEST_APP.secret,
-    PROOF_TOKEN_POLICY: policy,
-    BROKER_CALLERS_FILE: callers.path,
-    BROKER_REFRESH_AT_FRACTION: '0.5',
-    LOG_LEVEL: 'warn',
-    ...extraEnv,
-  };
+  const { emulator, keys } = base;
+  const env: NodeJS.ProcessEnv = { ...base.env, ...extraEnv };
   recordEnvSecrets(env);
   const ports = await Promise.all([freePort(), freePort(), freePort()]);
   const urls = ports.map((port) => `http://127.0.0.1:${port}`);
@@ -77,13 +58,12 @@ export async function startClientCluster(
   return {
     emulator,
     urls,
-    keys: { svc: callers.keys.svc, ops: callers.keys.ops },
+    keys: { svc: keys.svc, ops: keys.ops },
     stopReplicas,
     startReplicas,
     stop: async () => {
       await stopReplicas();
-      await emulator.close();
-      await redis.stop();
+      await base.stop();
     },
   };
 }

@@ -13,9 +13,10 @@ import type { BrokerConfig, CallerConfig } from '../config/broker-config';
 import { ConfigReloader, SETTLE_MS } from './config-reloader.service';
 import { LiveConfig } from '../config/live-config.service';
 import { loadBrokerConfig } from '../config/load-broker-config';
+import { testSecret } from '../../../../test/support/leak-ledger';
 
-const OLD_SECRET = 'old-secret-value-1';
-const NEW_SECRET = 'new-secret-value-2';
+const OLD_SECRET = testSecret();
+const NEW_SECRET = testSecret();
 
 /** A temp dir with a callers file and a secret file, loaded by the real boot loader. */
 function fixture() {

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigValidationError } from './config.errors';
 import { loadBrokerConfig } from './load-broker-config';
+import { testSecret } from '../../../../test/support/leak-ledger';
+
+const SECRET = testSecret();
 
 const dir = mkdtempSync(join(tmpdir(), 'broker-config-'));
 const file = (name: string, content: unknown) => {
@@ -16,7 +19,7 @@ const callers = file('callers.json', [
 ]);
 const KEY = Buffer.alloc(32, 7).toString('base64');
 const WITH_KEY = { BROKER_ENCRYPTION_KEYS: `k1:${KEY}` };
-const minimal = { PROOF_CLIENT_ID: 'app', PROOF_CLIENT_SECRET: 'sekrit-value', BROKER_CALLERS_FILE: callers };
+const minimal = { PROOF_CLIENT_ID: 'app', PROOF_CLIENT_SECRET: SECRET, BROKER_CALLERS_FILE: callers };
 
 function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
   try {
@@ -38,7 +41,7 @@ describe('loadBrokerConfig', () => {
         name: 'default',
         baseUrl: 'https://api.fairfax.proof.com',
         clientId: 'app',
-        clientSecrets: ['sekrit-value'],
+        clientSecrets: [SECRET],
         scope: undefined,
         tokenPolicy: 'new',
       },
@@ -204,7 +207,7 @@ describe('loadBrokerConfig', () => {
       PORT: 'eighty',
       REDIS_URL: 'http://nope',
       PROOF_ENVIRONMENT: 'staging',
-      PROOF_CLIENT_SECRET: 'sekrit-value',
+      PROOF_CLIENT_SECRET: SECRET,
       BROKER_REFRESH_AT_FRACTION: '2',
       BROKER_LOCK_TTL_MS: '1000',
     });
@@ -221,7 +224,7 @@ describe('loadBrokerConfig', () => {
       expect(text).toContain(name);
     }
     expect(problems.length).toBeGreaterThanOrEqual(7);
-    expect(text).not.toContain('sekrit-value');
+    expect(text).not.toContain(SECRET);
   });
 
   it('rejects bad caller entries and profile references, one line each', () => {

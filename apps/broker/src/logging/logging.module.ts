@@ -16,6 +16,9 @@ const PINO_LEVELS: Record<BrokerConfig['logLevel'], string> = {
   verbose: 'trace',
 };
 
+/** Where the log lines go: stdout (a broker process), a file (a broker a test runs in-process), nowhere. */
+export type LogOutput = 'stdout' | 'silent' | { readonly file: string };
+
 /**
  * Structured JSON logs: nestjs-pino is the app logger, and one access line per request
  * (access-log.ts) carries its id, remote address, caller, profile, status and latency; for
@@ -25,12 +28,13 @@ const PINO_LEVELS: Record<BrokerConfig['logLevel'], string> = {
  */
 @Module({})
 export class LoggingModule {
-  static forRoot(config: BrokerConfig, silent: boolean): DynamicModule {
+  static forRoot(config: BrokerConfig, output: LogOutput = 'stdout'): DynamicModule {
     // Asynchronous writes: lines written while a write is in flight go out together
     // (one syscall each under load, not one per line); shutdown waits for them (AuditRecorder).
-    const logs = new LogDestination();
+    const logs = new LogDestination(typeof output === 'object' ? output.file : undefined);
     const destination = logs.stream;
-    const options = { level: silent ? 'silent' : PINO_LEVELS[config.logLevel], base: { replica: config.replicaId } };
+    const level = output === 'silent' ? 'silent' : PINO_LEVELS[config.logLevel];
+    const options = { level, base: { replica: config.replicaId } };
     // The app log: messages and objects from anywhere in the code, so redaction is a second
     // net behind never logging a secret.
     const root = pino(

@@ -1,5 +1,6 @@
 import { LiveConfig } from '../../config/live-config.service';
 import { BrokerMetrics } from '../../metrics/broker-metrics';
+import { testSecret } from '../../../../../test/support/leak-ledger';
 import { profileOf, unitConfig } from '../../../../../test/support/unit-config';
 import type { ProofTokenClient, UpstreamToken } from './proof-token.client';
 import { TokenFetcher } from './token-fetcher.service';
@@ -16,7 +17,8 @@ const answer = (accessToken: string, expiresInSeconds: number): UpstreamToken =>
 });
 
 describe('TokenFetcher', () => {
-  const config = unitConfig({ PROOF_CLIENT_SECRET: 'first-secret-of-the-unit-app,second-secret-of-the-unit-app' });
+  const [first, second] = [testSecret(), testSecret()];
+  const config = unitConfig({ PROOF_CLIENT_SECRET: `${first},${second}` });
   const profile = profileOf(config);
   let requestToken: jest.Mock<Promise<UpstreamToken>, [unknown, string, number]>;
   let fetcher: TokenFetcher;
@@ -50,11 +52,7 @@ describe('TokenFetcher', () => {
       .mockResolvedValue(answer('token-from-the-second-secret', 7200));
     await expect(fetcher.fetch(profile)).resolves.toMatchObject({ secretPosition: 2 });
     await fetcher.fetch(profile);
-    expect(requestToken.mock.calls.map(([, secret]) => secret)).toEqual([
-      'first-secret-of-the-unit-app',
-      'second-secret-of-the-unit-app',
-      'second-secret-of-the-unit-app',
-    ]);
+    expect(requestToken.mock.calls.map(([, secret]) => secret)).toEqual([first, second, second]);
   });
 
   it('records expiry from receipt time, and a reused token as due just after it expires', () => {
