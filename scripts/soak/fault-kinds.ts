@@ -42,6 +42,8 @@ export interface Fault {
   readonly kind: string;
   readonly lane: 'infra' | 'upstream';
   readonly extraUpstream: number;
+  /** Started only with at least this long left in the run (a rolling restart takes a while). */
+  readonly minRemainingMs?: number;
   /** Resolves with the profile it aimed at, if one (else every profile met it). */
   run(context: FaultContext): Promise<string | void>;
 }

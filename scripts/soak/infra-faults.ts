@@ -115,6 +115,7 @@ export const replicaFaults: Fault[] = [
   {
     kind: 'rolling-restart (SIGTERM, one replica at a time)',
     lane: 'infra',
+    minRemainingMs: 60_000,
     extraUpstream: 3,
     async run({ cluster }) {
       for (const replica of cluster.replicas) {

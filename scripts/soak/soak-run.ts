@@ -100,7 +100,9 @@ async function runLane(
   while (Date.now() < until) {
     await sleep(context.random.int(1_000, 4_000));
     if (Date.now() >= until) break;
-    const fault = context.random.pick(faults);
+    const left = until - Date.now();
+    const fault = context.random.pick(faults.filter((f) => (f.minRemainingMs ?? 5_000) <= left));
+    if (!fault) break;
     const event: FaultEvent = { kind: fault.kind, profile: 'all', at: Date.now(), extraUpstream: fault.extraUpstream };
     events.push(event);
     try {

@@ -1,15 +1,33 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SoakCluster, SoakProfile } from './soak-cluster';
+import { FAST_BROKER_TIMINGS } from '../lib/fast-timings';
 import type { Fault, FaultContext } from './fault-kinds';
 
-/** Queues faults at one profile's emulator; half the time forces a refresh so that they meet one now. */
-const proofFault = (kind: string, arm: (c: FaultContext, admin: SoakProfile['admin']) => Promise<unknown>): Fault => ({
+/** The broker's deadline for a token request: a slower answer is ambiguous to it. */
+const DEADLINE_MS = Number(FAST_BROKER_TIMINGS.BROKER_UPSTREAM_TIMEOUT_MS);
+
+/**
+ * Queues faults at one profile's emulator; half the time forces a refresh so that they meet
+ * one now. `arm` resolves true when the fault leaves the broker unsure whether Proof issued a
+ * token (an answer past the deadline, a connection dropped after the request was sent): under
+ * revoke-previous the served token is then taken as revoked, and nothing is servable until a
+ * new token is stored. That stretch is opened as a window, from the moment the fault is armed.
+ */
+const proofFault = (kind: string, arm: (c: FaultContext, admin: SoakProfile['admin']) => Promise<boolean>): Fault => ({
   kind,
   lane: 'upstream',
   extraUpstream: 5,
   async run(context) {
     const profile = context.random.pick(context.cluster.profiles);
-    await arm(context, profile.admin);
+    const { fence } = await context.cluster.redis.stored(profile.name);
+    const at = Date.now();
+    if ((await arm(context, profile.admin)) && profile.name === 'revoke-previous')
+      context.windows.open(
+        profile.name,
+        `${kind}: an ambiguous answer, the served token taken as revoked`,
+        at,
+        fence ?? 0,
+      );
     if (context.random.next() < 0.5) await forceRefresh(context.cluster, profile.name);
     await sleep(context.random.int(2_000, 5_000));
     return profile.name;
@@ -28,16 +46,23 @@ async function forceRefresh(cluster: SoakCluster, profile: string): Promise<numb
 
 /** Proof failing, slow, dropping or revoking everything; operators forcing refreshes and reloading. */
 export const upstreamFaults: Fault[] = [
-  proofFault('proof-5xx (1-3 answers)', ({ random }, admin) =>
-    admin.fault({ mode: random.pick(['500', '503'] as const), count: random.int(1, 3), retryAfterSeconds: 1 }),
-  ),
-  proofFault('proof-429 (Retry-After 1 s)', ({ random }, admin) =>
-    admin.fault({ mode: '429', count: random.int(1, 2), retryAfterSeconds: 1 }),
-  ),
-  proofFault('proof-slow (0.5-3 s; the deadline is 2 s)', ({ random }, admin) =>
-    admin.fault({ mode: 'latency', count: 1, latencyMs: random.int(500, 3_000) }),
-  ),
-  proofFault('proof-drop (connection dropped, nothing issued)', (_, admin) => admin.fault({ mode: 'drop', count: 1 })),
+  proofFault('proof-5xx (1-3 answers)', async ({ random }, admin) => {
+    await admin.fault({ mode: random.pick(['500', '503'] as const), count: random.int(1, 3), retryAfterSeconds: 1 });
+    return false;
+  }),
+  proofFault('proof-429 (Retry-After 1 s)', async ({ random }, admin) => {
+    await admin.fault({ mode: '429', count: random.int(1, 2), retryAfterSeconds: 1 });
+    return false;
+  }),
+  proofFault('proof-slow (0.5-3 s; the deadline is 2 s)', async ({ random }, admin) => {
+    const latencyMs = random.int(500, 3_000);
+    await admin.fault({ mode: 'latency', count: 1, latencyMs });
+    return latencyMs >= DEADLINE_MS;
+  }),
+  proofFault('proof-drop (connection dropped, nothing issued)', async (_, admin) => {
+    await admin.fault({ mode: 'drop', count: 1 });
+    return true;
+  }),
   {
     kind: 'proof-revoke-all',
     lane: 'upstream',

@@ -8,10 +8,10 @@ import { recordSecret } from '../support/leak-ledger';
  * The chaos soak's short mode (`npm run soak -- --minutes N` is the long one): 3 replicas
  * behind HAProxy on Redis, one profile per token policy, services calling Proof through the
  * client library and through /proof/*, random faults of Redis, the replicas, Proof and
- * operators the whole time. Fails when any invariant breaks. SOAK_MINUTES (1.5) and
+ * operators the whole time. Fails when any invariant breaks. SOAK_MINUTES (1.25) and
  * SOAK_SEED (random, printed) replay a run.
  */
-const MINUTES = Number(process.env.SOAK_MINUTES ?? 1.5);
+const MINUTES = Number(process.env.SOAK_MINUTES ?? 1.25);
 const SEED = process.env.SOAK_SEED === undefined ? undefined : Number(process.env.SOAK_SEED);
 
 describe('chaos soak (short)', () => {
