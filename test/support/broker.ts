@@ -7,6 +7,7 @@ import type { Role } from '../../apps/broker/src/config/broker-config';
 import { loadBrokerConfig } from '../../apps/broker/src/config/load-broker-config';
 import { createBrokerApp } from '../../apps/broker/src/create-broker-app';
 import type { LogOutput } from '../../apps/broker/src/logging/logging.module';
+import { FAST_BROKER_TIMINGS } from '../../scripts/lib/fast-timings';
 import { captureFile, recordEnvSecrets, recordMetrics, recordSecret, testSecret } from './leak-ledger';
 
 /** The emulator application of every test broker (a fresh secret per spec file). */
@@ -34,16 +35,9 @@ export function writeCallersFile(callers: TestCaller[]): { path: string; keys: R
   return { path, keys };
 }
 
-/** Fast timings for tests: short tokens need short checks; the lock still outlives the deadline twice. */
+/** Fast timings for tests (shared with the soak), a short shutdown delay and a fixed key. */
 export const FAST_TIMINGS: NodeJS.ProcessEnv = {
-  BROKER_CHECK_INTERVAL_MS: '100',
-  BROKER_MIN_TTL_SECONDS: '1',
-  BROKER_UPSTREAM_TIMEOUT_MS: '2000',
-  BROKER_LOCK_TTL_MS: '5000',
-  BROKER_BACKOFF_BASE_MS: '200',
-  BROKER_BACKOFF_MAX_MS: '2000',
-  BROKER_RECONCILE_INTERVAL_MS: '1000',
-  BROKER_COLD_WAIT_MS: '4000',
+  ...FAST_BROKER_TIMINGS,
   BROKER_SHUTDOWN_DELAY_MS: '300',
   // A fixed test key (never used outside tests): tokens in Redis are always encrypted.
   BROKER_ENCRYPTION_KEYS: 'test-key-1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',

@@ -28,6 +28,8 @@ export interface TestRedisSentinel {
   failover(): Promise<number>;
   /** SIGKILLs the current primary; resolves with the new primary's port once every sentinel reports it. */
   killPrimary(): Promise<number>;
+  /** Every sentinel's log so far (`+sdown`, `+odown`, `+elected-leader`, `+switch-master`...). */
+  sentinelLogs(): string[];
   stop(): Promise<void>;
 }
 
@@ -38,6 +40,16 @@ const TIMEOUT_MS = 20_000;
 const fields = (flat: string[]): Record<string, string> =>
   Object.fromEntries(Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i], flat[2 * i + 1]]));
 
+/**
+ * Sentinel's timings. A failover starts once the primary has been unreachable for
+ * down-after-milliseconds (and a quorum agrees); when an election fails (split votes) or a
+ * failover was tried less than 2 x failover-timeout ago (a SENTINEL FAILOVER included),
+ * the sentinels wait out that 2 x failover-timeout before trying again: 10 s with 5000, the
+ * bulk of a ~19 s failover once measured here. 3000 still leaves a loaded machine time to
+ * promote the replica (the promotion is aborted past failover-timeout).
+ */
+export const SENTINEL_TIMINGS = { downAfterMs: 1_000, failoverTimeoutMs: 3_000 } as const;
+
 function sentinelConf(port: number, dir: string, primaryPort: number): string {
   return [
     `port ${port}`,
@@ -46,8 +58,8 @@ function sentinelConf(port: number, dir: string, primaryPort: number): string {
     // Everything is on loopback and named by IP: no hostname resolution, no announce-ip needed.
     'sentinel resolve-hostnames no',
     `sentinel monitor ${NAME} 127.0.0.1 ${primaryPort} 2`,
-    `sentinel down-after-milliseconds ${NAME} 1000`,
-    `sentinel failover-timeout ${NAME} 5000`,
+    `sentinel down-after-milliseconds ${NAME} ${SENTINEL_TIMINGS.downAfterMs}`,
+    `sentinel failover-timeout ${NAME} ${SENTINEL_TIMINGS.failoverTimeoutMs}`,
     `sentinel parallel-syncs ${NAME} 1`,
     '',
   ].join('\n');
@@ -164,6 +176,7 @@ export async function startRedisSentinel(): Promise<TestRedisSentinel> {
       await everySentinelReports(after);
       return after;
     },
+    sentinelLogs: () => sentinelPorts.map((port) => processes.get(port)?.output() ?? ''),
     stop,
   };
 }

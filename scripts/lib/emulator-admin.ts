@@ -1,0 +1,53 @@
+/** Typed access to the emulator's admin API (`/_emulator`), for assertions. */
+export interface EmulatorStats {
+  tokenRequests: number;
+  tokensIssued: number;
+  tokensRevoked: number;
+  tokenInfoRequests: number;
+  /** Per application (client id): requests, issued and revoked tokens. */
+  clients: Record<string, { tokenRequests: number; tokensIssued: number; tokensRevoked: number }>;
+}
+
+export interface TokenLookup {
+  known: boolean;
+  clientId: string | null;
+  issuedAtMs: number | null;
+  expiresAtMs: number | null;
+  revokedAtMs: number | null;
+}
+
+async function call<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${base}/_emulator${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`emulator admin ${method} ${path}: HTTP ${response.status}`);
+  return (await response.json()) as T;
+}
+
+export const emulatorAdmin = (base: string) => ({
+  stats: () => call<EmulatorStats>(base, 'GET', '/stats'),
+  fault: (fault: {
+    mode: '500' | '503' | '429' | 'latency' | 'drop';
+    count: number;
+    retryAfterSeconds?: number;
+    latencyMs?: number;
+  }) => call<unknown>(base, 'POST', '/faults', fault),
+  clearFaults: () => call<{ cleared: number }>(base, 'DELETE', '/faults'),
+  policy: (policy: 'new' | 'reuse' | 'revoke-previous') => call<unknown>(base, 'PUT', '/policy', { policy }),
+  reset: () => call<unknown>(base, 'POST', '/reset'),
+  revokeAll: () => call<{ revoked: number }>(base, 'POST', '/revoke-all'),
+  /** Replaces an application's secrets (add a secret, or revoke one): tokens already issued stay valid. */
+  setSecrets: (uid: string, secrets: string[]) =>
+    call<unknown>(base, 'PUT', `/clients/${encodeURIComponent(uid)}/secrets`, { secrets }),
+  lookup: async (tokens: string[]) =>
+    (await call<{ tokens: TokenLookup[] }>(base, 'POST', '/tokens/lookup', { tokens })).tokens,
+});
+
+/** Whether a token was issued, unexpired and unrevoked at `at` (ms), per the emulator. */
+export const validAt = (t: TokenLookup, at: number): boolean =>
+  t.known &&
+  (t.issuedAtMs ?? Infinity) <= at &&
+  (t.expiresAtMs ?? 0) > at &&
+  (t.revokedAtMs === null || t.revokedAtMs > at);

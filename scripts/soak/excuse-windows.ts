@@ -1,0 +1,44 @@
+/**
+ * A stretch of time in which no valid, servable token could exist, and why: Proof revoked
+ * every token out of band, or under revoke-previous the lock holder died or stopped after
+ * its hand-over (the served token revoked or about to be, its successor lost). Only failures
+ * and revoked tokens inside such a window are excused; each window is listed in the summary.
+ */
+export interface ExcuseWindow {
+  readonly profile: string;
+  readonly cause: string;
+  readonly from: number;
+  /** Open until a record with a fence above this one is stored. */
+  readonly untilFenceAbove: number;
+  to?: number;
+}
+
+/** A caller woken by pub/sub, and its client's retry, once the new token is stored. */
+const SETTLE_MS = 1_500;
+/** A window nobody closes (no new token for this long) is closed anyway and reported as such. */
+const MAX_WINDOW_MS = 60_000;
+
+export class ExcuseWindows {
+  readonly windows: ExcuseWindow[] = [];
+
+  open(profile: string, cause: string, from: number, untilFenceAbove: number): void {
+    this.windows.push({ profile, cause, from, untilFenceAbove });
+  }
+
+  /** Called with every fence sample of a profile: closes the windows a newer token ends. */
+  sawFence(profile: string, fence: number, at: number): void {
+    for (const w of this.windows.filter((x) => x.profile === profile)) {
+      if (w.to === undefined && fence > w.untilFenceAbove) w.to = at + SETTLE_MS;
+      if (w.to === undefined && at - w.from > MAX_WINDOW_MS) w.to = at;
+    }
+  }
+
+  closeAll(at: number): void {
+    for (const w of this.windows) w.to ??= at;
+  }
+
+  /** The window of `profile` that excuses an event spanning [startedAt, at], if any. */
+  covering(profile: string, startedAt: number, at: number): ExcuseWindow | undefined {
+    return this.windows.find((w) => w.profile === profile && startedAt <= (w.to ?? Infinity) && at >= w.from);
+  }
+}

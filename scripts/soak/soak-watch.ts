@@ -1,0 +1,107 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ExcuseWindows } from './excuse-windows';
+import type { SoakCluster, SoakProfile } from './soak-cluster';
+
+export interface ServedSample {
+  readonly profile: string;
+  readonly replica: string;
+  readonly token: string;
+  readonly startedAt: number;
+  readonly at: number;
+}
+
+export interface FenceDrop {
+  readonly profile: string;
+  readonly at: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface UpstreamWindow {
+  readonly profile: string;
+  readonly from: number;
+  readonly to: number;
+  readonly requests: number;
+}
+
+/**
+ * What the soak watches besides its callers, each in its own loop: the token every replica
+ * serves (GET /token straight to each replica, for each profile), the stored fence (straight from Redis), and
+ * Proof's count of token requests per window (the emulator's stats).
+ */
+export class SoakWatch {
+  readonly served: ServedSample[] = [];
+  readonly fenceDrops: FenceDrop[] = [];
+  readonly upstream: UpstreamWindow[] = [];
+  fenceSamples = 0;
+  private readonly lastFence = new Map<string, number>();
+  private running = true;
+  private readonly loops: Promise<void>[];
+
+  constructor(
+    private readonly cluster: SoakCluster,
+    private readonly windows: ExcuseWindows,
+    private readonly upstreamWindowMs: number,
+  ) {
+    this.loops = [this.sampleTokens(), this.sampleFence(), ...cluster.profiles.map((p) => this.countUpstream(p))];
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+  }
+
+  private async sampleTokens(): Promise<void> {
+    while (this.running) {
+      const { replicas, profiles } = this.cluster;
+      await Promise.all(replicas.flatMap((r) => profiles.map((p) => this.sampleOne(p.name, r.name, r.url))));
+      await sleep(300);
+    }
+  }
+
+  private async sampleOne(profile: string, replica: string, url: string): Promise<void> {
+    const startedAt = Date.now();
+    try {
+      const response = await fetch(`${url}/token?profile=${profile}`, {
+        headers: { authorization: `Bearer ${this.cluster.keys.svc}` },
+        signal: AbortSignal.timeout(6_000),
+      });
+      const body = (await response.json()) as { access_token?: string };
+      if (response.status === 200 && body.access_token)
+        this.served.push({ profile, replica, token: body.access_token, startedAt, at: Date.now() });
+    } catch {
+      // a replica killed, stopped or restarting: the callers' figures say whether that hurt
+    }
+  }
+
+  private async sampleFence(): Promise<void> {
+    while (this.running) {
+      for (const { name } of this.cluster.profiles) {
+        const { fence } = await this.cluster.redis.stored(name);
+        const at = Date.now();
+        if (fence === undefined) continue;
+        this.fenceSamples++;
+        const last = this.lastFence.get(name);
+        if (last !== undefined && fence < last) this.fenceDrops.push({ profile: name, at, from: last, to: fence });
+        this.lastFence.set(name, fence);
+        this.windows.sawFence(name, fence, at);
+      }
+      await sleep(100);
+    }
+  }
+
+  private async countUpstream(profile: SoakProfile): Promise<void> {
+    let from = Date.now();
+    let before = (await profile.admin.stats()).tokenRequests;
+    while (this.running) {
+      const end = from + this.upstreamWindowMs;
+      while (this.running && Date.now() < end) await sleep(100);
+      const stats = await profile.admin.stats().catch(() => undefined);
+      if (!stats) continue;
+      const to = Date.now();
+      this.upstream.push({ profile: profile.name, from, to, requests: stats.tokenRequests - before });
+      from = to;
+      before = stats.tokenRequests;
+    }
+  }
+}
