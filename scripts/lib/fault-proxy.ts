@@ -10,7 +10,13 @@ export type FaultMode =
   | { readonly kind: 'pass' }
   | { readonly kind: 'latency'; readonly ms: number }
   | { readonly kind: 'blackhole' }
-  | { readonly kind: 'reset' };
+  | { readonly kind: 'reset' }
+  /**
+   * Passes traffic, except that a chunk from the client containing any of `contains` is not
+   * delivered: its connection is reset instead, for the first `times` such chunks after the
+   * mode was set (e.g. exactly one Redis command, and the client's resend of it).
+   */
+  | { readonly kind: 'cut'; readonly contains: readonly string[]; readonly times: number };
 
 export interface FaultProxyStats {
   /** Connections accepted so far. */
@@ -19,6 +25,8 @@ export interface FaultProxyStats {
   /** Bytes delivered to the target, and back to the clients. */
   readonly bytesToTarget: number;
   readonly bytesToClient: number;
+  /** Connections reset by a `cut` mode so far. */
+  readonly cuts: number;
 }
 
 export interface FaultProxy {
@@ -97,9 +105,11 @@ class Pipe {
  */
 export async function startFaultProxy(targetPort: number, initial: FaultMode = { kind: 'pass' }): Promise<FaultProxy> {
   let mode: FaultMode = initial;
+  /** Connections reset by the current `cut` mode. */
+  let cuts = 0;
   let closed = false;
   const links = new Set<{ client: Socket; upstream?: Socket; pipes: Pipe[]; open: () => void }>();
-  const counters = { connections: 0, bytesToTarget: 0, bytesToClient: 0 };
+  const counters = { connections: 0, bytesToTarget: 0, bytesToClient: 0, cuts: 0 };
 
   const drop = (link: { client: Socket; upstream?: Socket; pipes: Pipe[] }, rst: boolean) => {
     link.pipes.forEach((p) => p.stop());
@@ -146,7 +156,15 @@ export async function startFaultProxy(targetPort: number, initial: FaultMode = {
     );
     link.pipes = [up, down];
     links.add(link);
-    client.on('data', (chunk: Buffer) => up.push(chunk));
+    client.on('data', (chunk: Buffer) => {
+      if (mode.kind === 'cut' && cuts < mode.times && mode.contains.some((text) => chunk.includes(text))) {
+        cuts += 1;
+        counters.cuts += 1;
+        links.delete(link);
+        return drop(link, true);
+      }
+      up.push(chunk);
+    });
     client.on('end', () => up.end());
     client.on('error', () => undefined);
     client.on('close', () => {
@@ -170,6 +188,7 @@ export async function startFaultProxy(targetPort: number, initial: FaultMode = {
     },
     setMode(next: FaultMode) {
       mode = next;
+      cuts = 0;
       for (const link of [...links]) {
         if (mode.kind === 'reset') {
           links.delete(link);

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FAST_BROKER_TIMINGS } from '../lib/fast-timings';
 import type { ExcuseWindows } from './excuse-windows';
 import type { SoakCluster, SoakProfile } from './soak-cluster';
 
@@ -24,6 +25,9 @@ export interface UpstreamWindow {
   readonly requests: number;
 }
 
+/** A sample period and the broker's check interval before the floor: when callers start to wait. */
+const REUSE_MARGIN_MS = 500;
+
 /**
  * What the soak watches besides its callers, each in its own loop: the token every replica
  * serves (GET /token straight to each replica, for each profile), the stored fence (straight from Redis), and
@@ -35,6 +39,8 @@ export class SoakWatch {
   readonly upstream: UpstreamWindow[] = [];
   fenceSamples = 0;
   private readonly lastFence = new Map<string, number>();
+  /** Expiry times of the reuse profile's tokens already given a window. */
+  private readonly reuseGaps = new Set<number>();
   private running = true;
   private readonly loops: Promise<void>[];
 
@@ -66,12 +72,27 @@ export class SoakWatch {
         headers: { authorization: `Bearer ${this.cluster.keys.svc}` },
         signal: AbortSignal.timeout(6_000),
       });
-      const body = (await response.json()) as { access_token?: string };
-      if (response.status === 200 && body.access_token)
+      const body = (await response.json()) as { access_token?: string; expires_at?: string };
+      if (response.status === 200 && body.access_token) {
         this.served.push({ profile, replica, token: body.access_token, startedAt, at: Date.now() });
+        if (profile === 'reuse' && body.expires_at) this.reuseGap(Date.parse(body.expires_at));
+      }
     } catch {
       // a replica killed, stopped or restarting: the callers' figures say whether that hurt
     }
+  }
+
+  /**
+   * Under reuse Proof hands back the same token until it expires, so from the broker's floor
+   * (BROKER_MIN_TTL_SECONDS) before its expiry until a new token is stored there is no servable
+   * token (RELIABILITY.md, "not guaranteed"): a window, once per token.
+   */
+  private reuseGap(expiresAt: number): void {
+    const fence = this.lastFence.get('reuse');
+    if (this.reuseGaps.has(expiresAt) || fence === undefined) return;
+    this.reuseGaps.add(expiresAt);
+    const from = expiresAt - Number(FAST_BROKER_TIMINGS.BROKER_MIN_TTL_SECONDS) * 1000 - REUSE_MARGIN_MS;
+    this.windows.open('reuse', 'reuse: the token Proof hands back is past the floor', from, fence);
   }
 
   private async sampleFence(): Promise<void> {

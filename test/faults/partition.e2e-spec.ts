@@ -4,28 +4,12 @@ import { expectCallersUnharmed } from './support/expectations';
 import { FaultCluster, TIMINGS } from './support/fault-cluster';
 import { useFaultCluster } from './support/fault-suite';
 import { PresenceWatch } from './support/presence-watch';
-import { runScenario, ScenarioControl, ScenarioResult } from './support/scenario';
+import { beforeNextRefreshWindow } from './support/refresh-window';
+import { runScenario, ScenarioResult } from './support/scenario';
 
 // Under revoke-previous, a replica cut off from Redis (not from its callers, nor from Proof)
 // must stop serving before the other replicas can go on with a hand-over without it, and
 // may serve again only on Proof's word that its token is still valid (issue #19).
-
-/**
- * Sleeps until `leadMs` before the refresh window opens, for a window at least that far ahead:
- * on a loaded machine the cluster may start so late that the first window is already (nearly)
- * open, and then the next token's window is used.
- */
-async function beforeNextRefreshWindow(s: ScenarioControl, leadMs: number): Promise<number> {
-  for (;;) {
-    const record = (await s.cluster.record())!;
-    const opens = record.refreshAfter - TIMINGS.jitterFraction * (record.expiresAt - record.receivedAt);
-    if (opens - Date.now() >= leadMs + 200) {
-      await s.beforeRefreshWindow(leadMs);
-      return opens;
-    }
-    await waitUntil('the next token', async () => ((await s.cluster.storedFence()) ?? 0) > record.fence, 20_000);
-  }
-}
 
 interface CutOff {
   readonly result: ScenarioResult;

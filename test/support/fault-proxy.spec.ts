@@ -108,6 +108,26 @@ describe('startFaultProxy', () => {
     again.socket.destroy();
   });
 
+  it('in cut mode resets the connection of a matching chunk, undelivered, the given number of times', async () => {
+    proxy.setMode({ kind: 'cut', contains: ['WRITE'], times: 2 });
+    const plain = client(proxy.port);
+    plain.socket.write('READ');
+    await until(() => plain.received() === 'echo:READ');
+    for (let i = 0; i < 2; i++) {
+      const cut = client(proxy.port);
+      cut.socket.write('a WRITE command');
+      await until(() => cut.ended() !== 'open');
+      expect([cut.errorCode(), cut.received()]).toEqual(['ECONNRESET', '']);
+    }
+    const third = client(proxy.port);
+    third.socket.write('a WRITE command');
+    await until(() => third.received() === 'echo:a WRITE command');
+    expect(plain.ended()).toBe('open');
+    expect(proxy.stats()).toMatchObject({ cuts: 2, bytesToTarget: 'READ'.length + 'a WRITE command'.length });
+    plain.socket.destroy();
+    third.socket.destroy();
+  });
+
   it('closes the client when the target is gone, and every socket on close()', async () => {
     const c = client(proxy.port);
     await c.connected;
