@@ -6,6 +6,7 @@ import { TokenEvent, TokenStore } from '../../store/token-store';
 import { ProfileResolver } from '../../profiles/profile-resolver';
 import { isDue } from '../refresh-policy';
 import { TokenCache } from '../token-cache.service';
+import { HandOver } from './hand-over.service';
 import { LeaseKeeper } from './lease-keeper.service';
 import { ServingLease } from './serving-lease.service';
 import { TokenRefresher } from './token-refresher.service';
@@ -33,6 +34,7 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
     private readonly refresher: TokenRefresher,
     private readonly lease: ServingLease,
     private readonly keeper: LeaseKeeper,
+    private readonly handOver: HandOver,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -45,7 +47,7 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
     this.store.onUpdate((event) => this.onEvent(event));
     // Every read also tells whether a hand-over is pending (it outlives lost messages).
     this.store.onHandOverSeen((profile, fence, sentAt) =>
-      fence === undefined ? this.cache.handOverCleared(profile, sentAt) : this.handOver(profile, fence),
+      fence === undefined ? this.cache.handOverCleared(profile, sentAt) : this.handOver.acknowledge(profile, fence),
     );
     // Back on Redis (maybe restarted empty): register again and look for a hand-over at once.
     this.store.onReconnect(() => {
@@ -122,24 +124,12 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
         void this.reconcile(event.profile);
         return;
       case 'handover':
-        this.handOver(event.profile, event.fence);
+        this.handOver.acknowledge(event.profile, event.fence);
         return;
       case 'handover_end':
         this.cache.resume(event.profile, event.fence);
         return;
     }
-  }
-
-  /**
-   * revoke-previous: the lease of `fence` is about to have Proof revoke the token we serve.
-   * Stop serving it, then say so: the holder asks Proof once every present replica has.
-   * Unbounded on purpose: a holder that dies or pauses may have revoked it all the same.
-   */
-  private handOver(profile: string, fence: number): void {
-    this.cache.pause(profile, fence);
-    void this.store
-      .acknowledgeHandOver(profile, fence, this.config.replicaId, this.config.refresh.lockTtlMs)
-      .catch((error: Error) => this.logger.debug(`profile ${profile}: hand-over not acknowledged: ${error.message}`));
   }
 
   private async reconcileAll(): Promise<void> {

@@ -3,6 +3,7 @@ import { ProfilesModule } from '../../profiles/profiles.module';
 import { TokenCacheModule } from '../token-cache.module';
 import { UpstreamModule } from '../upstream/upstream.module';
 import { FailureHolds } from './failure-holds.service';
+import { HandOver } from './hand-over.service';
 import { ForcedRefresher } from './forced-refresher.service';
 import { LeaseKeeper } from './lease-keeper.service';
 import { LocklessRefresher } from './lockless-refresher.service';
@@ -28,7 +29,8 @@ import { ServingLease } from './serving-lease.service';
     TokenRestorer,
     ServingLease,
     LeaseKeeper,
+    HandOver,
   ],
-  exports: [TokenRefresher, ForcedRefresher, ServingLease, LeaseKeeper],
+  exports: [TokenRefresher, ForcedRefresher, ServingLease, LeaseKeeper, HandOver],
 })
 export class RefreshModule {}

@@ -11,6 +11,7 @@ import { FailureHolds } from './failure-holds.service';
 import { LocklessRefresher } from './lockless-refresher.service';
 import { TokenRefresher } from './token-refresher.service';
 import { TokenRestorer } from './token-restorer.service';
+import { HandOver } from './hand-over.service';
 import { ProfileResolver } from '../../profiles/profile-resolver';
 
 const T0 = 1_700_000_000_000;
@@ -53,6 +54,7 @@ describe('TokenRefresher (embedded store, fake upstream, fake clock)', () => {
       metrics,
       new FailureHolds(store, live),
       restorer,
+      new HandOver(config, store, cache),
     );
     events = [];
     store.onUpdate((event) => events.push(event));

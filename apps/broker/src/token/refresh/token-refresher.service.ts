@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import type { BrokerConfig, ProfileConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
@@ -6,11 +5,12 @@ import { HeldLock, withLock } from '../../lock/with-lock';
 import { BrokerMetrics } from '../../metrics/broker-metrics';
 import { RefreshStatus, TokenStore } from '../../store/token-store';
 import { FailureHolds } from './failure-holds.service';
+import { HandOver } from './hand-over.service';
 import { LocklessRefresher } from './lockless-refresher.service';
 import type { UpstreamToken } from '../upstream/proof-token.client';
 import { TokenFetcher } from '../upstream/token-fetcher.service';
 import { TokenRestorer } from './token-restorer.service';
-import { backoffDelayMs, presenceTtlMs } from '../refresh-policy';
+import { backoffDelayMs } from '../refresh-policy';
 import { mayHaveIssued } from '../upstream/may-have-issued';
 import { TokenCache } from '../token-cache.service';
 import type { TokenRecord } from '../../store/token-record';
@@ -43,6 +43,7 @@ export class TokenRefresher {
     private readonly metrics: BrokerMetrics,
     private readonly holds: FailureHolds,
     private readonly restorer: TokenRestorer,
+    private readonly handOver: HandOver,
   ) {}
 
   async refresh(profile: ProfileConfig, needsRefresh: NeedsRefresh): Promise<RefreshResult> {
@@ -79,7 +80,7 @@ export class TokenRefresher {
     // An earlier attempt may have revoked the stored token: whatever happens to ours, it
     // must not be served again.
     const inherited = this.cache.handingOver(profile.name) !== undefined;
-    const handingOver = await this.startHandOver(profile, lock, stored, inherited);
+    const handingOver = await this.handOver.begin(profile, lock, stored, inherited);
     if (handingOver === 'lost') return 'busy';
     let upstream: UpstreamToken;
     const secrets = this.holds.secretsVersion(profile.name);
@@ -90,7 +91,7 @@ export class TokenRefresher {
       // Proof may have issued a token, revoking the old one: it stays unserved, and the
       // next attempt (any replica's) comes at once instead of after a backoff.
       if (inherited || mayHaveIssued(error)) return this.recordFailure(profile, lock, error, true, secrets);
-      await this.endHandOver(profile, lock);
+      await this.handOver.end(profile.name, lock);
       return this.recordFailure(profile, lock, error, false, secrets);
     }
     // Under Doorkeeper's reuse_access_token the same token comes back: not a new token.
@@ -123,66 +124,6 @@ export class TokenRefresher {
       `profile ${profile.name}: ${outcome} token, fence ${record.fence}, expires in ${upstream.expiresInSeconds}s`,
     );
     return outcome;
-  }
-
-  /**
-   * Under revoke-previous the token we are about to get revokes the one every replica is
-   * serving. The hand-over is recorded in Redis under the lock (a replica that misses the
-   * message sees it on its next read) and announced; we ask Proof only once every present
-   * replica has acknowledged that it stopped serving the old token (and `handOverMs` has
-   * passed, for answers already on their way). Waiting callers are answered as soon as the
-   * new token is published. 'lost': the lock went meanwhile, nothing was asked.
-   */
-  private async startHandOver(
-    profile: ProfileConfig,
-    lock: HeldLock,
-    stored: TokenRecord | undefined,
-    inherited: boolean,
-  ): Promise<boolean | 'lost'> {
-    const current = stored ?? this.cache.get(profile.name);
-    if (profile.tokenPolicy !== 'revoke-previous' || ((!current || current.expiresAt <= Date.now()) && !inherited))
-      return false;
-    const { handOverMs, lockTtlMs, reconcileIntervalMs } = this.config.refresh;
-    const presenceMs = presenceTtlMs(reconcileIntervalMs);
-    const recordTtlMs = Math.max(lockTtlMs, (current?.expiresAt ?? 0) - Date.now());
-    for (;;) {
-      const waitMs = await this.store.beginHandOver(lock, presenceMs, recordTtlMs);
-      if (waitMs < 0) return 'lost';
-      if (waitMs === 0) break;
-      // Redis lost its data (restart): replicas still reconnecting must register first.
-      this.logger.log(`profile ${profile.name}: hand-over waits ${waitMs} ms for replicas to register`);
-      await this.store.heartbeat(profile.name, this.config.replicaId, presenceMs);
-      await sleep(Math.min(waitMs, 500));
-      if (!(await this.store.holdLock(lock, lockTtlMs))) return 'lost';
-    }
-    this.cache.pause(profile.name, lock.fence);
-    await this.store.publish({ profile: profile.name, fence: lock.fence, kind: 'handover' }).catch(() => undefined);
-    const started = Date.now();
-    // Until Redis says otherwise, nobody is known to have stopped serving.
-    let missing = ['(unknown)'];
-    for (;;) {
-      await sleep(Math.min(25, handOverMs));
-      missing = await this.store.unacknowledged(profile.name, lock.fence, this.config.replicaId).catch(() => missing);
-      const waited = Date.now() - started;
-      if (waited >= handOverMs && missing.length === 0) break;
-      // By now a replica that is gone has left the registry; one that is there and silent
-      // cannot read Redis: go on (it catches up at its next read).
-      if (waited >= handOverMs + presenceMs) {
-        this.logger.warn(`profile ${profile.name}: hand-over not acknowledged by ${missing.join(', ')}`);
-        break;
-      }
-    }
-    // The lock must outlive the request to Proof: renew it, if it is still ours.
-    if (await this.store.holdLock(lock, lockTtlMs).catch(() => false)) return true;
-    if (!inherited) await this.endHandOver(profile, lock);
-    return 'lost';
-  }
-
-  /** Proof issued nothing (it answered with an error, or was never asked): the old token stands. */
-  private async endHandOver(profile: ProfileConfig, lock: HeldLock): Promise<void> {
-    this.cache.resume(profile.name, lock.fence);
-    await this.store.endHandOver(profile.name, lock.fence).catch(() => undefined);
-    await this.store.publish({ profile: profile.name, fence: lock.fence, kind: 'handover_end' }).catch(() => undefined);
   }
 
   /** `secrets`: FailureHolds.secretsVersion() when the request was sent. */

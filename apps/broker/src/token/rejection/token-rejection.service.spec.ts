@@ -13,6 +13,7 @@ import type { TokenCache } from '../token-cache.service';
 import type { ProofTokenClient, TokenInfoAnswer } from '../upstream/proof-token.client';
 import { UpstreamTokenError } from '../upstream/upstream-token.error';
 import type { Evidence, LeaseKeeper } from '../refresh/lease-keeper.service';
+import { HandOver } from '../refresh/hand-over.service';
 import { ServingLease } from '../refresh/serving-lease.service';
 import { TokenRejectionService } from './token-rejection.service';
 
@@ -108,6 +109,7 @@ describe('TokenRejectionService (strict fakes, fake clock)', () => {
       // Else the embedded store: no presence lease to lose (ServingLease's spec covers it).
       new ServingLease(config, strict<TokenStore>('store.kind', { kind: keeper ? 'redis' : 'memory' })),
       strict<LeaseKeeper>('keeper', keeper ?? {}),
+      new HandOver(config, strict<TokenStore>('store', store), strict<TokenCache>('cache', cache)),
     );
   };
   const verdictsCounted = () => counted.mock.calls.map(([labels]) => labels.verdict);

@@ -17,6 +17,7 @@ import { TokenCache } from '../token-cache.service';
 import type { TokenRecord } from '../../store/token-record';
 import { RejectionVerdict, TokenRejectionDto } from './token-rejection.dto';
 import { UpstreamTokenError } from '../upstream/upstream-token.error';
+import { HandOver } from '../refresh/hand-over.service';
 import { LeaseKeeper } from '../refresh/lease-keeper.service';
 import { ServingLease } from '../refresh/serving-lease.service';
 
@@ -47,6 +48,7 @@ export class TokenRejectionService {
     private readonly metrics: BrokerMetrics,
     private readonly lease: ServingLease,
     private readonly keeper: LeaseKeeper,
+    private readonly handOver: HandOver,
   ) {}
 
   async report(profileName: string, accessToken: string): Promise<TokenRejectionDto> {
@@ -152,13 +154,11 @@ export class TokenRejectionService {
    */
   private async dropAndReplace(profile: ProfileConfig, record: TokenRecord): Promise<void> {
     const next = record.fence + 1;
-    this.cache.pause(profile.name, next, Date.now() + this.config.refresh.lockTtlMs);
-    await this.store.publish({ profile: profile.name, fence: next, kind: 'handover' }).catch(() => undefined);
+    await this.handOver.announce(profile.name, next, Date.now() + this.config.refresh.lockTtlMs);
     try {
       await this.forced.replace(profile, record.fence);
     } catch (error) {
-      this.cache.resume(profile.name, next);
-      await this.store.publish({ profile: profile.name, fence: next, kind: 'handover_end' }).catch(() => undefined);
+      await this.handOver.withdraw(profile.name, next);
       throw error;
     }
   }

@@ -1,0 +1,90 @@
+import { MemoryTokenStore } from '../../store/memory-token-store';
+import type { TokenEvent } from '../../store/token-store';
+import { makeRecord } from '../../../../../test/support/token-records';
+import { profileOf, unitConfig } from '../../../../../test/support/unit-config';
+import type { HeldLock } from '../../lock/with-lock';
+import { TokenCache } from '../token-cache.service';
+import { HandOver } from './hand-over.service';
+
+// Real time: the holder's wait is BROKER_HANDOVER_MS (50 ms here), polled every 25 ms.
+describe('HandOver (embedded store)', () => {
+  const build = (policy: string) => {
+    const config = unitConfig({ PROOF_TOKEN_POLICY: policy, BROKER_HANDOVER_MS: '50' });
+    const store = new MemoryTokenStore();
+    const cache = new TokenCache(config);
+    const events: TokenEvent[] = [];
+    store.onUpdate((event) => events.push(event));
+    return { config, profile: profileOf(config), store, cache, events, handOver: new HandOver(config, store, cache) };
+  };
+  const lockOf = async (store: MemoryTokenStore, floor: number): Promise<HeldLock> => ({
+    ...(await store.acquireLock('default', 30_000, floor))!,
+    holdFor: () => undefined,
+  });
+
+  it('under revoke-previous: stops serving, records and announces the hand-over, waits, keeps the lock', async () => {
+    const { profile, store, cache, events, handOver } = build('revoke-previous');
+    const held = makeRecord('default', 1);
+    await store.write(held);
+    cache.offer(held);
+    const lock = await lockOf(store, 1);
+    const started = Date.now();
+    expect(await handOver.begin(profile, lock, held, false)).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(cache.serving('default')).toBeUndefined();
+    expect(cache.handingOver('default')).toBe(lock.fence);
+    expect(events).toEqual([{ profile: 'default', fence: lock.fence, kind: 'handover' }]);
+    // The fenced write of the new token ends it everywhere.
+    const next = makeRecord('default', lock.fence);
+    expect(await store.write(next)).toBe(true);
+    cache.offer(next);
+    expect(cache.serving('default')).toEqual(next);
+  });
+
+  it('ends a hand-over Proof issued nothing for: the old token is served again, and every replica is told', async () => {
+    const { profile, store, cache, events, handOver } = build('revoke-previous');
+    const held = makeRecord('default', 1);
+    await store.write(held);
+    cache.offer(held);
+    const lock = await lockOf(store, 1);
+    await handOver.begin(profile, lock, held, false);
+    await handOver.end('default', lock);
+    expect(cache.serving('default')).toEqual(held);
+    expect(events.map((e) => e.kind)).toEqual(['handover', 'handover_end']);
+  });
+
+  it('needs none under another policy or with no live token, and says lost without the lock', async () => {
+    const fresh = build('new');
+    const held = makeRecord('default', 1);
+    fresh.cache.offer(held);
+    expect(await fresh.handOver.begin(fresh.profile, await lockOf(fresh.store, 1), held, false)).toBe(false);
+    expect(fresh.cache.serving('default')).toEqual(held);
+
+    const revoking = build('revoke-previous');
+    const first = await lockOf(revoking.store, 0);
+    expect(await revoking.handOver.begin(revoking.profile, first, undefined, false)).toBe(false);
+    await revoking.store.releaseLock(first);
+    revoking.cache.offer(held);
+    const lock = await lockOf(revoking.store, 1);
+    await revoking.store.releaseLock(lock);
+    expect(await revoking.handOver.begin(revoking.profile, lock, held, false)).toBe('lost');
+    expect(revoking.cache.serving('default')).toEqual(held);
+    expect(revoking.events).toEqual([]);
+  });
+
+  it("another replica's hand-over pauses the token here; announce with a deadline and withdraw", async () => {
+    const { cache, events, handOver } = build('revoke-previous');
+    const held = makeRecord('default', 3);
+    cache.offer(held);
+    handOver.acknowledge('default', 4);
+    expect(cache.serving('default')).toBeUndefined();
+    cache.resume('default', 4);
+    await handOver.announce('default', 5, Date.now() + 60_000);
+    expect(cache.serving('default')).toBeUndefined();
+    await handOver.withdraw('default', 5);
+    expect(cache.serving('default')).toEqual(held);
+    expect(events).toEqual([
+      { profile: 'default', fence: 5, kind: 'handover' },
+      { profile: 'default', fence: 5, kind: 'handover_end' },
+    ]);
+  });
+});

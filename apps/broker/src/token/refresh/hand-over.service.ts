@@ -1,0 +1,114 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable, Logger } from '@nestjs/common';
+import type { BrokerConfig, ProfileConfig } from '../../config/broker-config';
+import { InjectBrokerConfig } from '../../config/broker-config.module';
+import type { HeldLock } from '../../lock/with-lock';
+import { TokenStore } from '../../store/token-store';
+import type { TokenRecord } from '../../store/token-record';
+import { presenceTtlMs } from '../refresh-policy';
+import { TokenCache } from '../token-cache.service';
+
+/**
+ * The revoke-previous hand-over, every side of it. Under Doorkeeper's
+ * revoke_previous_client_credentials_token the token a lock holder is about to get revokes
+ * the one every replica serves: the holder records the hand-over in Redis under the lock and
+ * announces it (`begin`), every replica stops serving the old token and acknowledges
+ * (`acknowledge`, on the message or on any read of the token hash), and the holder asks
+ * Proof only once every present replica has. A record of the hand-over's fence or newer ends
+ * it (the fenced write); `end` ends it when Proof surely issued nothing. `announce` and
+ * `withdraw` are the same pause for a token Proof already refused (POST /token/rejected).
+ * The state of the pause on this replica lives in TokenCache (`pause`, `resume`, `serving`).
+ */
+@Injectable()
+export class HandOver {
+  private readonly logger = new Logger(HandOver.name);
+
+  constructor(
+    @InjectBrokerConfig() private readonly config: BrokerConfig,
+    private readonly store: TokenStore,
+    private readonly cache: TokenCache,
+  ) {}
+
+  /** Stops serving the held token here (`until`: only until then) and tells every replica. */
+  async announce(profile: string, fence: number, until?: number): Promise<void> {
+    this.cache.pause(profile, fence, until);
+    await this.store.publish({ profile, fence, kind: 'handover' }).catch(() => undefined);
+  }
+
+  /** Serves the held token here again and tells every replica. */
+  async withdraw(profile: string, fence: number): Promise<void> {
+    this.cache.resume(profile, fence);
+    await this.store.publish({ profile, fence, kind: 'handover_end' }).catch(() => undefined);
+  }
+
+  /**
+   * Another replica's hand-over, seen in a message or a read: stop serving the token, then
+   * say so in Redis. Unbounded on purpose: a holder that dies or pauses may have revoked it
+   * all the same.
+   */
+  acknowledge(profile: string, fence: number): void {
+    this.cache.pause(profile, fence);
+    void this.store
+      .acknowledgeHandOver(profile, fence, this.config.replicaId, this.config.refresh.lockTtlMs)
+      .catch((error: Error) => this.logger.debug(`profile ${profile}: hand-over not acknowledged: ${error.message}`));
+  }
+
+  /**
+   * The holder, before asking Proof: records the hand-over in Redis under the lock (a replica
+   * that misses the message sees it on its next read), announces it, and returns once every
+   * present replica has acknowledged (and `handOverMs` has passed, for answers already on
+   * their way). false: no hand-over needed (another policy, or no live token to revoke).
+   * 'lost': the lock went meanwhile, nothing may be asked. `inherited`: an earlier holder's
+   * hand-over is pending (the old token is revoked already), so it is never ended here.
+   */
+  async begin(
+    profile: ProfileConfig,
+    lock: HeldLock,
+    stored: TokenRecord | undefined,
+    inherited: boolean,
+  ): Promise<boolean | 'lost'> {
+    const current = stored ?? this.cache.get(profile.name);
+    if (profile.tokenPolicy !== 'revoke-previous' || ((!current || current.expiresAt <= Date.now()) && !inherited))
+      return false;
+    const { handOverMs, lockTtlMs, reconcileIntervalMs } = this.config.refresh;
+    const presenceMs = presenceTtlMs(reconcileIntervalMs);
+    const recordTtlMs = Math.max(lockTtlMs, (current?.expiresAt ?? 0) - Date.now());
+    for (;;) {
+      const waitMs = await this.store.beginHandOver(lock, presenceMs, recordTtlMs);
+      if (waitMs < 0) return 'lost';
+      if (waitMs === 0) break;
+      // Redis lost its data (restart): replicas still reconnecting must register first.
+      this.logger.log(`profile ${profile.name}: hand-over waits ${waitMs} ms for replicas to register`);
+      await this.store.heartbeat(profile.name, this.config.replicaId, presenceMs);
+      await sleep(Math.min(waitMs, 500));
+      if (!(await this.store.holdLock(lock, lockTtlMs))) return 'lost';
+    }
+    await this.announce(profile.name, lock.fence);
+    const started = Date.now();
+    // Until Redis says otherwise, nobody is known to have stopped serving.
+    let missing = ['(unknown)'];
+    for (;;) {
+      await sleep(Math.min(25, handOverMs));
+      missing = await this.store.unacknowledged(profile.name, lock.fence, this.config.replicaId).catch(() => missing);
+      const waited = Date.now() - started;
+      if (waited >= handOverMs && missing.length === 0) break;
+      // By now a replica that is gone has left the registry; one that is there and silent
+      // cannot read Redis: go on (it catches up at its next read).
+      if (waited >= handOverMs + presenceMs) {
+        this.logger.warn(`profile ${profile.name}: hand-over not acknowledged by ${missing.join(', ')}`);
+        break;
+      }
+    }
+    // The lock must outlive the request to Proof: renew it, if it is still ours.
+    if (await this.store.holdLock(lock, lockTtlMs).catch(() => false)) return true;
+    if (!inherited) await this.end(profile.name, lock);
+    return 'lost';
+  }
+
+  /** The holder: Proof issued nothing (it answered with an error, or was never asked): the old token stands. */
+  async end(profile: string, lock: HeldLock): Promise<void> {
+    this.cache.resume(profile, lock.fence);
+    await this.store.endHandOver(profile, lock.fence).catch(() => undefined);
+    await this.store.publish({ profile, fence: lock.fence, kind: 'handover_end' }).catch(() => undefined);
+  }
+}
