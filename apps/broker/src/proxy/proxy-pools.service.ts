@@ -1,5 +1,5 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { BrokerConfig, ProfileConfig } from '../config/broker-config';
 import { InjectBrokerConfig } from '../config/broker-config.module';
 
@@ -9,6 +9,13 @@ export interface ProxyUpstream {
   /** The base URL's path without a trailing '/' ('' for an origin): proxied paths are appended to it. */
   readonly basePath: string;
 }
+
+/**
+ * undici, loaded on the first proxied request: a replica that proxies nothing never holds its
+ * ~3.6 MB of heap (docs/BENCHMARKS.md, "Where a replica's RSS goes").
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadUndici = (): typeof import('undici') => require('undici') as typeof import('undici');
 
 /**
  * One keep-alive undici Pool per profile, to the origin of its base URL only, with a bound
@@ -27,7 +34,7 @@ export class ProxyPools implements OnApplicationShutdown {
     if (!upstream) {
       const { maxConnections, connectTimeoutMs, headersTimeoutMs, idleTimeoutMs } = this.config.proxy;
       const base = new URL(profile.baseUrl);
-      const pool = new Pool(base.origin, {
+      const pool = new (loadUndici().Pool)(base.origin, {
         connections: maxConnections,
         connect: { timeout: connectTimeoutMs },
         headersTimeout: headersTimeoutMs,
