@@ -22,7 +22,11 @@ describe("the holder's token write fails, policy revoke-previous", () => {
     let cuts = 0;
     const result = await runScenario(
       c,
-      { order: 14, name: "the holder's token write reset (6 times: the write, its resend and write-backs)", extraUpstream: 0 },
+      {
+        order: 14,
+        name: "the holder's token write reset (6 times: the write, its resend and write-backs)",
+        extraUpstream: 0,
+      },
       async (s) => {
         await beforeNextRefreshWindow(s, 1_000);
         const fence = (await c.record())!.fence;
