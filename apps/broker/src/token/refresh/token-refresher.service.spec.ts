@@ -3,6 +3,7 @@ import { BrokerMetrics } from '../../metrics/broker-metrics';
 import { MemoryTokenStore } from '../../store/memory-token-store';
 import type { TokenEvent } from '../../store/token-store';
 import { profileOf, unitConfig } from '../../../../../test/support/unit-config';
+import { makeRecord } from '../../../../../test/support/token-records';
 import { TokenCache } from '../token-cache.service';
 import type { UpstreamToken } from '../upstream/proof-token.client';
 import { TokenFetcher } from '../upstream/token-fetcher.service';
@@ -87,6 +88,20 @@ describe('TokenRefresher (embedded store, fake upstream, fake clock)', () => {
     expect(fetch).toHaveBeenCalledTimes(1);
     // Landed: the lock is let go.
     expect(await store.acquireLock('default', 1_000, 0)).toBeDefined();
+  });
+
+  it("takes an unanswered write as stale when a newer token is stored meanwhile (a paused holder's late write)", async () => {
+    const othersWrite = store.write.bind(store);
+    fetch.mockImplementation(async () => {
+      // Another replica's newer lease wrote while this one waited for Proof.
+      await othersWrite(makeRecord('default', 5));
+      return upstream('a-late-token-nobody-must-serve');
+    });
+    jest.spyOn(store, 'write').mockRejectedValueOnce(new Error('Command timed out'));
+    expect(await refresher.refresh(profile, always)).toBe('stale_write');
+    expect(cache.get('default')?.accessToken).not.toBe('a-late-token-nobody-must-serve');
+    expect((await store.read('default'))?.fence).toBe(5);
+    expect(events).toEqual([]);
   });
 
   it('re-reads the store under the lock and asks nothing when the token is no longer due', async () => {

@@ -99,7 +99,9 @@ export class TokenRefresher {
     const record = this.fetcher.toRecord(profile, upstream, lock.fence, reused);
     // Not written under a hand-over: the old token is revoked all the same (by this token),
     // so it stays unserved until a newer lease writes one.
-    const written = await this.store.write(record).catch((error: unknown) => error as Error);
+    const answer = await this.store.write(record).catch((error: unknown) => error as Error);
+    // No answer (an error, a timeout: a paused holder's late write too): Redis tells what became of it.
+    const written = answer instanceof Error ? await this.restorer.checkUnwritten(record, answer) : answer;
     if (written === false) {
       this.logger.warn(`profile ${profile.name}: write with fence ${lock.fence} rejected, a newer lease exists`);
       this.metrics.fencedWritesRejected.inc({ profile: profile.name });
@@ -109,12 +111,12 @@ export class TokenRefresher {
     }
     this.cache.offer(record);
     this.holds.forget(profile.name);
-    if (written instanceof Error) {
+    if (written === 'unwritten') {
       // Redis did not take what Proof issued (under revoke-previous the old token is revoked
       // already): served from memory and written back until it lands; the lock is kept
       // meanwhile so that no other replica replaces it (the hand-over stays recorded: they wait).
       lock.holdFor(this.config.refresh.lockTtlMs);
-      void this.restorer.keepWriting(profile.name, lock, written);
+      void this.restorer.keepWriting(profile.name, lock, answer as Error);
     } else
       await this.store.publish({ profile: profile.name, fence: record.fence, kind: 'written' }).catch(() => undefined);
     const outcome = reused ? 'reused' : 'refreshed';

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import type { BrokerConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
 import type { LockLease } from '../../store/token-store';
+import type { TokenRecord } from '../../store/token-record';
 import { TokenStore } from '../../store/token-store';
 import { ProfileResolver } from '../../profiles/profile-resolver';
 import { backoffDelayMs } from '../refresh-policy';
@@ -44,6 +45,25 @@ export class TokenRestorer implements OnApplicationBootstrap, OnApplicationShutd
 
   async restoreAll(): Promise<void> {
     await Promise.all(this.profiles.all().map(({ name }) => this.restore(name)));
+  }
+
+  /**
+   * A write of `record` that got no answer (`cause`): true if Redis holds it after all (an
+   * answer lost), false if a newer token is stored (a late write, rejected by the fence),
+   * 'unwritten' if it is not there and nothing newer is (Redis unreachable, or the write
+   * lost): then the caller serves it from memory and `keepWriting` (a newer lease's pending
+   * hand-over, seen by this same read, keeps it unserved; its fence rejects the write-back).
+   */
+  async checkUnwritten(record: TokenRecord, cause: Error): Promise<boolean | 'unwritten'> {
+    try {
+      const stored = await this.store.read(record.profile);
+      if (stored && stored.fence > record.fence) return false;
+      if (stored?.fence === record.fence) return true;
+    } catch {
+      // Redis does not answer: nothing newer can be known.
+    }
+    this.logger.warn(`profile ${record.profile}: write of fence ${record.fence} unanswered (${cause.message})`);
+    return 'unwritten';
   }
 
   /**
