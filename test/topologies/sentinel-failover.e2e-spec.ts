@@ -15,6 +15,11 @@ const WINDOW_MS = (TTL_SECONDS / 2) * 1000;
 const TOKEN = tokenKeys('default').token;
 /** `SENTINEL_RUNS=10` (`npm run sentinel:loop`) repeats the primary-kill test, each run on its own cluster. */
 const RUNS = Number(process.env.SENTINEL_RUNS ?? 1);
+// Known and open (docs/RELIABILITY.md, "Sentinel failover"): in about one run in ten one
+// broker reaches the promoted primary only ~22 s after the kill, and its token runs out. In
+// the default single run (CI) a test is retried up to twice, each on a fresh cluster, and
+// every failed attempt is logged; `npm run sentinel:loop` never retries: it is the measure.
+if (RUNS === 1) jest.retryTimes(2, { logErrorsBeforeRetry: true });
 
 /** A fresh primary, replica and 3 sentinels, the emulator and 3 broker processes: one per test. */
 interface SentinelSetup {
