@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { BROKER_NODE_FLAGS } from '../../scripts/lib/broker-node-flags';
+import { FAST_BROKER_TIMINGS } from '../../scripts/lib/fast-timings';
 import { freePort, Proc, ROOT, sleep, start, waitFor200 } from './processes';
 
 const BROKER_MAIN = join(ROOT, 'dist/apps/broker/src/main.js');
@@ -12,17 +13,10 @@ const EMULATOR_MAIN = join(ROOT, 'dist/apps/proof-emulator/src/main.js');
 // A fresh random secret per run, like the tests' (never a literal a log scan could miss).
 const CLIENT = { id: 'bench-app', secret: randomBytes(24).toString('base64url') };
 
-/** test/support/broker.ts's FAST_TIMINGS, refreshing at half the lifetime, and a fresh at-rest key. */
+/** The tests' fast timings (scripts/lib/fast-timings.ts), refreshing at half the lifetime, and a fresh at-rest key. */
 const BROKER_ENV = {
+  ...FAST_BROKER_TIMINGS,
   BROKER_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
-  BROKER_CHECK_INTERVAL_MS: '100',
-  BROKER_MIN_TTL_SECONDS: '1',
-  BROKER_UPSTREAM_TIMEOUT_MS: '2000',
-  BROKER_LOCK_TTL_MS: '5000',
-  BROKER_BACKOFF_BASE_MS: '200',
-  BROKER_BACKOFF_MAX_MS: '2000',
-  BROKER_RECONCILE_INTERVAL_MS: '1000',
-  BROKER_COLD_WAIT_MS: '4000',
   BROKER_REFRESH_AT_FRACTION: '0.5',
   BROKER_SHUTDOWN_DELAY_MS: '0',
   // One caller at tens of thousands of requests a second: far over the default 2000 per
