@@ -2,6 +2,7 @@ import calculateSlot from 'cluster-key-slot';
 import { randomBytes } from 'node:crypto';
 import { TokenCipher } from '../../apps/broker/src/crypto/token-cipher';
 import { connectRedis } from '../../apps/broker/src/redis/redis-connect';
+import { closeRedis } from '../../apps/broker/src/redis/redis-revival';
 import type { RedisClient } from '../../apps/broker/src/redis/redis.tokens';
 import { RedisTokenStore } from '../../apps/broker/src/store/redis-token-store';
 import { TOKEN_UPDATES_CHANNEL, tokenKeys } from '../../apps/broker/src/store/token-keys';
@@ -35,7 +36,7 @@ describe.each<TopologyKind>(['cluster', 'sentinel'])('RedisTokenStore on Redis %
     profiles = await topology.profilesOnEveryMaster(`t${++n}`);
   });
   afterAll(async () => {
-    await Promise.all([client, subscriber].map((c) => c?.quit().catch(() => c.disconnect())));
+    await Promise.all([client, subscriber].filter(Boolean).map(closeRedis));
     await topology?.stop();
   });
 

@@ -2,6 +2,7 @@ import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/co
 import type { RedisTopology } from '../config/broker-config';
 import { BrokerMetrics } from '../metrics/broker-metrics';
 import { connectRedis } from './redis-connect';
+import { closeRedis } from './redis-revival';
 import { REDIS_CLIENT, REDIS_SUBSCRIBER, type RedisClient } from './redis.tokens';
 
 /** Opens the command and subscriber connections, and closes them on shutdown. */
@@ -29,6 +30,6 @@ export class RedisModule implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.client, this.subscriber].map((c) => c.quit().catch(() => c.disconnect())));
+    await Promise.all([this.client, this.subscriber].map(closeRedis));
   }
 }
