@@ -1,11 +1,8 @@
-import { startEmulator, StartedEmulator } from '../../apps/proof-emulator/src/start-emulator';
 import { tokenKeys } from '../../apps/broker/src/store/token-keys';
-import { FAST_TIMINGS, writeCallersFile } from '../support/broker';
-import { BrokerProcess, startBrokerProcess } from '../support/broker-process';
 import { emulatorAdmin, validAt } from '../support/emulator-admin';
 import { runLoad } from '../support/load';
-import { startTopology, TestTopology, TopologyKind } from './test-topology';
-import { TEST_APP, TEST_CLIENTS } from '../support/broker';
+import type { TopologyKind } from './test-topology';
+import { startTopologyReplicas, TopologyReplicas } from './topology-replicas';
 
 const TTL_SECONDS = 6;
 const WINDOWS = 3;
@@ -16,35 +13,15 @@ const WINDOWS = 3;
  * windows.
  */
 describe.each<TopologyKind>(['cluster', 'sentinel'])('3 replicas on Redis %s', (kind) => {
-  let topology: TestTopology;
-  let emulator: StartedEmulator;
-  let replicas: BrokerProcess[] = [];
-  let key: string;
+  let setup: TopologyReplicas;
 
   beforeAll(async () => {
-    topology = await startTopology(kind);
-    emulator = await startEmulator({ admin: true, tokenTtlSeconds: TTL_SECONDS, clients: TEST_CLIENTS });
-    const callers = writeCallersFile([{ name: 'svc', roles: ['token:read'], profiles: ['default'] }]);
-    key = callers.keys.svc;
-    const env = {
-      ...FAST_TIMINGS,
-      ...topology.brokerEnv,
-      PROOF_BASE_URL: emulator.url,
-      PROOF_CLIENT_ID: 'app',
-      PROOF_CLIENT_SECRET: TEST_APP.secret,
-      BROKER_CALLERS_FILE: callers.path,
-      BROKER_REFRESH_AT_FRACTION: '0.5',
-      LOG_LEVEL: 'warn',
-    };
-    replicas = await Promise.all(['r1', 'r2', 'r3'].map((name) => startBrokerProcess(name, env)));
+    setup = await startTopologyReplicas(kind, TTL_SECONDS);
   }, 60_000);
-  afterAll(async () => {
-    await Promise.all(replicas.map((r) => r.process.stop('SIGTERM')));
-    await emulator?.close();
-    await topology?.stop();
-  });
+  afterAll(() => setup?.stop());
 
   it('issues exactly one token per refresh window and serves only valid tokens, all 200', async () => {
+    const { topology, emulator, replicas, key } = setup;
     const admin = emulatorAdmin(emulator.url);
     const started = Date.now();
     const served = await runLoad(

@@ -11,7 +11,13 @@ export interface FailoverRun {
   readonly writtenS: number;
   /** Sentinel events after the kill: the first of each, in seconds, and failover tries. */
   readonly events: string;
+  /** Broker Redis connections that ioredis gave up mid-reconnect and the broker connected again. */
+  readonly revived: number;
 }
+
+/** How many times the brokers' logs say a connection was given up by ioredis and connected again (redis-revival.ts). */
+export const revivals = (brokerLogs: string[]): number =>
+  brokerLogs.join('\n').split('ioredis gave the connection up').length - 1;
 
 const EVENTS = ['+sdown', '+odown', '+try-failover', '+elected-leader', '+promoted-slave', '+switch-master'];
 // 1234:X 29 Nov 2026 22:10:10.123 # +sdown master broker-test 127.0.0.1 6379
@@ -38,11 +44,11 @@ export function failoverEvents(logs: string[], since: number): string {
 
 export function formatFailoverRuns(runs: readonly FailoverRun[]): string {
   return [
-    '| run | requests | non-200 | sentinels switched (s) | brokers moved (s) | refresh written (s) | sentinel events (s after kill) |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| run | requests | non-200 | sentinels switched (s) | brokers moved (s) | refresh written (s) | connections revived | sentinel events (s after kill) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...runs.map(
       (r) =>
-        `| ${r.run} | ${r.requests} | ${r.non200} | ${r.switchS.toFixed(1)} | ${r.movedS.toFixed(1)} | ${r.writtenS.toFixed(1)} | ${r.events} |`,
+        `| ${r.run} | ${r.requests} | ${r.non200} | ${r.switchS.toFixed(1)} | ${r.movedS.toFixed(1)} | ${r.writtenS.toFixed(1)} | ${r.revived} | ${r.events} |`,
     ),
   ].join('\n');
 }
