@@ -34,12 +34,16 @@ describe('Sentinel client reconnects', () => {
     await sentinel.stop();
   });
 
-  /** A command client as the broker makes it, and how many times it became ready. */
-  async function readyClient(name: string) {
-    const client = connectRedis(topology, name, false);
+  /** A command client as the broker makes it, and how many times it became ready or ended. */
+  async function readyClient(name: string, sentinelCommandTimeoutMs?: number) {
+    const client = connectRedis(topology, name, false, undefined, sentinelCommandTimeoutMs);
     clients.push(client);
-    const readies = { count: 0 };
-    client.on('ready', () => readies.count++);
+    const readies = { count: 0, ends: 0, readyAfterEnd: false };
+    client.on('ready', () => {
+      readies.count++;
+      readies.readyAfterEnd = readies.ends > 0;
+    });
+    client.on('end', () => readies.ends++);
     await waitUntil(`${name} ready`, () => readies.count === 1, 20_000);
     // Its failover detector listens on the two sentinels reached directly.
     // (A sentinel has no PUBSUB command: its CLIENT LIST flags subscribers with P.)
@@ -75,7 +79,8 @@ describe('Sentinel client reconnects', () => {
   }, 60_000);
 
   it('reaches the new primary when +switch-master arrives while it is asking a sentinel for the primary', async () => {
-    const { client } = await readyClient('racing');
+    // The question is held for the whole failover (the sentinel timeout would end it after 1 s).
+    const { client, readies } = await readyClient('racing', 120_000);
     proxy.setMode({ kind: 'blackhole' });
     await dropConnection(sentinel.primaryPort, 'racing');
     await waitUntil('the client reconnecting', () => client.status !== 'ready');
@@ -90,6 +95,9 @@ describe('Sentinel client reconnects', () => {
       async () => client.status === 'ready' && (await connectionsNamed(newPrimary, 'racing')).length === 1,
       15_000,
     );
+    // ioredis gave the client up (connecting -> end: the cause) and the broker connected it again.
+    expect(readies.ends).toBeGreaterThanOrEqual(1);
+    expect(readies.readyAfterEnd).toBe(true);
     expect(await client.set('written-after-failover', '1')).toBe('OK');
     expect(await sentinel.node(newPrimary).get('written-after-failover')).toBe('1');
   }, 60_000);

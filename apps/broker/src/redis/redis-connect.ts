@@ -6,7 +6,12 @@ import { reconnectDelayMs, redisOptions, SENTINEL_COMMAND_TIMEOUT_MS } from './r
 import { reviveWhenGivenUp } from './redis-revival';
 import type { RedisClient } from './redis.tokens';
 
-function open(topology: RedisTopology, name: string, offlineQueue: boolean): RedisClient {
+function open(
+  topology: RedisTopology,
+  name: string,
+  offlineQueue: boolean,
+  sentinelCommandTimeout: number,
+): RedisClient {
   const { retryStrategy, ...options } = redisOptions(`token-broker-${name}`);
   switch (topology.kind) {
     case 'single':
@@ -27,7 +32,7 @@ function open(topology: RedisTopology, name: string, offlineQueue: boolean): Red
         failoverDetector: true,
         // ioredis sets no timeout on sentinel commands: one sentinel that accepts connections
         // but never answers would hold every reconnect forever instead of the next one being asked.
-        sentinelCommandTimeout: SENTINEL_COMMAND_TIMEOUT_MS,
+        sentinelCommandTimeout,
         // The failover detector's own sentinel connections: back within seconds, not ioredis' 60 s.
         sentinelReconnectStrategy: reconnectDelayMs,
       });
@@ -43,15 +48,20 @@ function open(topology: RedisTopology, name: string, offlineQueue: boolean): Red
   }
 }
 
-/** Opens one connection and logs (and counts) its state changes. */
+/**
+ * Opens one connection and logs (and counts) its state changes. `sentinelCommandTimeoutMs`:
+ * how long a sentinel may take to name the primary before the next one is asked (a test
+ * holds a question longer than that to reproduce a failover in its middle).
+ */
 export function connectRedis(
   topology: RedisTopology,
   name: string,
   offlineQueue: boolean,
   metrics?: BrokerMetrics,
+  sentinelCommandTimeoutMs = SENTINEL_COMMAND_TIMEOUT_MS,
 ): RedisClient {
   const logger = new Logger(`Redis:${name}`);
-  const client = open(topology, name, offlineQueue);
+  const client = open(topology, name, offlineQueue, sentinelCommandTimeoutMs);
   client.on('ready', () => {
     logger.log(`ready (${topology.kind})`);
     metrics?.redisUp.set(1);
