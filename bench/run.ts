@@ -1,6 +1,7 @@
 // `npm run bench` (writes docs/BENCHMARKS.md), `npm run bench:quick` (smoke run: every part, short,
 // results in bench/results/ only), `npm run bench -- --cpu-prof` (profiles one replica under load),
-// `npm run bench -- --proxy [--cpu-prof]` (part 7 alone).
+// `npm run bench -- --proxy [--cpu-prof]` (part 7 alone), `npm run bench -- --semi-space` (the young
+// generation's size vs req/s and RSS, into bench/results/semi-space.md).
 // Targets are reported, never asserted: the exit status is 1 only if something crashed.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { BenchConfig, benchConfig } from './parts/bench-config';
 import { ReplicasResult, runReplicas } from './parts/replicas';
 import { runSingle } from './parts/single';
 import { runStartup } from './parts/startup';
+import { runSemiSpace } from './parts/semi-space';
 import { runClient } from './parts/client';
 import { ProxyResult, renderProxy, runProxy, runProxyOnly } from './parts/proxy';
 import { keptNotes, renderDocument } from './lib/document';
@@ -71,6 +73,13 @@ async function main(): Promise<void> {
   // `npm run bench -- --proxy`: part 7 alone, its section of docs/BENCHMARKS.md replaced
   // (with `--cpu-prof`: its broker profiled, the profile summarized, the document untouched).
   if (process.argv.includes('--proxy')) return runProxyOnly(cfg, DOC, profileDir);
+  if (process.argv.includes('--semi-space')) {
+    const section = await runSemiSpace(benchConfig(quick));
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, 'semi-space.md'), `${section}\n`);
+    process.stdout.write(`\n${section}\n`);
+    return;
+  }
   requireHaproxy();
   mkdirSync(RESULTS, { recursive: true });
   // The figures assume a machine doing nothing else: say so when it is not.
