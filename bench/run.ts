@@ -1,7 +1,8 @@
 // `npm run bench` (writes docs/BENCHMARKS.md), `npm run bench:quick` (smoke run: every part, short,
 // results in bench/results/ only), `npm run bench -- --cpu-prof` (profiles one replica under load),
 // `npm run bench -- --proxy [--cpu-prof]` (part 7 alone), `npm run bench -- --semi-space` (the young
-// generation's size vs req/s and RSS, into bench/results/semi-space.md).
+// generation's size vs req/s and RSS) and `npm run bench -- --pino` (an access line's cost, pino
+// alone vs in the broker), each into bench/results/.
 // Targets are reported, never asserted: the exit status is 1 only if something crashed.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { ReplicasResult, runReplicas } from './parts/replicas';
 import { runSingle } from './parts/single';
 import { runStartup } from './parts/startup';
 import { runSemiSpace } from './parts/semi-space';
+import { runPino } from './parts/pino';
 import { runClient } from './parts/client';
 import { ProxyResult, renderProxy, runProxy, runProxyOnly } from './parts/proxy';
 import { keptNotes, renderDocument } from './lib/document';
@@ -73,10 +75,12 @@ async function main(): Promise<void> {
   // `npm run bench -- --proxy`: part 7 alone, its section of docs/BENCHMARKS.md replaced
   // (with `--cpu-prof`: its broker profiled, the profile summarized, the document untouched).
   if (process.argv.includes('--proxy')) return runProxyOnly(cfg, DOC, profileDir);
-  if (process.argv.includes('--semi-space')) {
-    const section = await runSemiSpace(benchConfig(quick));
+  // Studies beside the full run, each into bench/results/<name>.md.
+  const study = (['semi-space', 'pino'] as const).find((name) => process.argv.includes(`--${name}`));
+  if (study) {
+    const section = await (study === 'pino' ? runPino : runSemiSpace)(benchConfig(quick));
     mkdirSync(RESULTS, { recursive: true });
-    writeFileSync(join(RESULTS, 'semi-space.md'), `${section}\n`);
+    writeFileSync(join(RESULTS, `${study}.md`), `${section}\n`);
     process.stdout.write(`\n${section}\n`);
     return;
   }

@@ -21,7 +21,8 @@ export interface PairRatios {
   readonly cpu: Spread;
 }
 
-function spread(values: number[]): Spread {
+/** The median and range of `values` (NaN ones left out). */
+export function spread(values: number[]): Spread {
   const finite = values.filter(Number.isFinite);
   if (!finite.length) return { median: NaN, min: NaN, max: NaN, rounds: values };
   return { median: median(finite), min: Math.min(...finite), max: Math.max(...finite), rounds: values };
