@@ -1,19 +1,12 @@
 import pino from 'pino';
 
 /** sonic-boom's own state (v4): whether an asynchronous write is in flight, bytes not yet written. */
-type SonicState = { _writing?: boolean; _len?: number; destroyed?: boolean };
-
-/**
- * Below this many bytes queued, sonic-boom waits for `flush()` instead of writing: with its
- * default (0) the first line after each write goes out alone, one fs.write on libuv's pool a
- * line when requests come one per event-loop turn (bench/pino-line.ts measures it).
- */
-const BATCH_BYTES = 4096;
+type SonicState = { _writing?: boolean; _len?: number };
 
 /**
  * Where every log line goes: stdout through pino's asynchronous destination (sonic-boom). A
- * line is queued in memory and written by libuv's thread pool; the lines of one event-loop turn
- * leave together (a flush per turn, or sooner past BATCH_BYTES), so a slow reader (a stalled pipe, a slow collector) never blocks a request: lines wait in
+ * line is queued in memory and written by libuv's thread pool, many lines per write under load,
+ * so a slow reader (a stalled pipe, a slow collector) never blocks a request: lines wait in
  * memory, up to MAX_BUFFERED_BYTES, past which sonic-boom drops them (`dropped` counts them).
  * On the shutdown path `drained()` waits until everything queued has been written.
  */
@@ -25,33 +18,9 @@ export class LogDestination {
 
   /** `dest`: a file descriptor or path (stdout in production); `maxBufferedBytes`: the bound above. */
   constructor(dest: number | string = 1, maxBufferedBytes = LogDestination.MAX_BUFFERED_BYTES) {
-    const stream = pino.destination({ dest, sync: false, maxLength: maxBufferedBytes, minLength: BATCH_BYTES });
-    this.stream = stream;
-    stream.on('drop', (data: string | Buffer) => {
+    this.stream = pino.destination({ dest, sync: false, maxLength: maxBufferedBytes });
+    this.stream.on('drop', (data: string | Buffer) => {
       this.dropped += countLines(data);
-    });
-    // Every line queued schedules the turn's flush (the line is in sonic-boom's buffer at once:
-    // its exit hook's flushSync and maxLength see it). A flush that finds a write in flight
-    // does nothing; sonic-boom then continues past BATCH_BYTES, or says 'drain' with less left.
-    const state = stream as unknown as SonicState;
-    let scheduled = false;
-    const flushTurn = () => {
-      scheduled = false;
-      if (!state.destroyed && state._len) stream.flush();
-    };
-    const schedule = () => {
-      if (scheduled) return;
-      scheduled = true;
-      setImmediate(flushTurn);
-    };
-    const write = stream.write.bind(stream);
-    stream.write = (data: string) => {
-      const below = write(data);
-      schedule();
-      return below;
-    };
-    stream.on('drain', () => {
-      if (state._len) schedule();
     });
   }
 
@@ -59,7 +28,6 @@ export class LogDestination {
   drained(timeoutMs: number): Promise<void> {
     const state = this.stream as unknown as SonicState;
     if (!state._writing && !state._len) return Promise.resolve();
-    if (!state._writing) this.stream.flush();
     return new Promise((resolve) => {
       const timer = setTimeout(done, timeoutMs);
       const stream = this.stream;
