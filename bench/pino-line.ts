@@ -27,7 +27,7 @@ const DESTINATIONS: Destination[] = [
   },
   { name: 'sonic-boom sync (fs.writeSync per line)', make: () => pino.destination({ dest: '/dev/null', sync: true }) },
   {
-    name: "sonic-boom async, the broker's (fs.write on the thread pool)",
+    name: "sonic-boom async, the broker's (the first line of each turn written alone)",
     make: () => pino.destination({ dest: '/dev/null', sync: false }),
   },
   {

@@ -94,14 +94,14 @@ function renderSemiSpace(
 ): string {
   const rows = figures.map((f) => {
     const [t, p] = [pairRatios(f.token, bareToken), pairRatios(f.proof, bareProxy)];
-    return `| ${f.mb} MB | ${showSpread(t.rps)} | ${showSpread(t.p99)} | ${Math.round(f.token.cpuUs)} | ${showSpread(p.rps)} | ${showSpread(p.p99)} | ${Math.round(f.proof.cpuUs)} | ${f.rssIdle.toFixed(1)} | ${f.rssAfterToken.toFixed(1)} | ${f.rssAfterProof.toFixed(1)} |`;
+    return `| ${f.mb} MB | ${showSpread(t.rps)} | ${showSpread(t.p99)} | ${Math.round(f.token.cpuUs)}: ${showSpread(t.cpu)} | ${showSpread(p.rps)} | ${showSpread(p.p99)} | ${Math.round(f.proof.cpuUs)}: ${showSpread(p.cpu)} | ${f.rssIdle.toFixed(1)} | ${f.rssAfterToken.toFixed(1)} | ${f.rssAfterProof.toFixed(1)} |`;
   });
   return `### Young generation size (\`--max-semi-space-size\`) at the shipped defaults otherwise (${cfg.connections} connections, ${cfg.rounds} × ${cfg.seconds} s interleaved)
 
 ${conditions}. Ratios: each round's broker figure over the bare server's of the same round, median (range).
 Bare Fastify \`GET /token\` ${Math.round(bareToken.cpuUs)} µs/req, bare undici proxy ${Math.round(bareProxy.cpuUs)} µs/req.
 
-| semi-space | \`GET /token\` req/s ÷ bare Fastify | p99 ÷ bare | CPU µs/req | \`/proof/*\` req/s ÷ bare proxy | p99 ÷ bare | CPU µs/req | RSS idle MB | RSS after \`GET /token\` MB | RSS after \`/proof/*\` MB |
-| --- | --- | --- | ---: | --- | --- | ---: | ---: | ---: | ---: |
+| semi-space | \`GET /token\` req/s ÷ bare Fastify | p99 ÷ bare | CPU µs/req: ÷ bare | \`/proof/*\` req/s ÷ bare proxy | p99 ÷ bare | CPU µs/req: ÷ bare | RSS idle MB | RSS after \`GET /token\` MB | RSS after \`/proof/*\` MB |
+| --- | --- | --- | --- | --- | --- | --- | ---: | ---: | ---: |
 ${rows.join('\n')}`;
 }
