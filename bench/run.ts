@@ -5,6 +5,7 @@
 // alone vs in the broker), each into bench/results/.
 // Targets are reported, never asserted: the exit status is 1 only if something crashed.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { BenchConfig, benchConfig } from './parts/bench-config';
 import { ReplicasResult, runReplicas } from './parts/replicas';
@@ -93,12 +94,13 @@ async function main(): Promise<void> {
   if (before > 0.15) log(`warning: other work used ${pct(before)} of the machine's CPU; figures will be skewed`);
 
   const meter = startCpuMeter();
+  const loadBefore = loadavg()[0];
   const results = await runParts(cfg, profileDir);
   const { others, steal } = meter.stop();
   if (!results) return;
   const elapsedSeconds = Math.round((Date.now() - began) / 1000);
   const tables = `${renderTables(results, cfg)}\n\n${renderProxy(results.proxy, cfg)}`;
-  const contention = `other work used ${pct(others)} of the machine's CPU and steal was ${pct(steal)}`;
+  const contention = `other work used ${pct(others)} of the machine's CPU and steal was ${pct(steal)} (load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end)`;
   process.stdout.write(`\n${tables}\n\nbench took ${elapsedSeconds} s (after the build); during it ${contention}\n`);
   const meta = {
     command: quick ? 'npm run bench:quick' : 'npm run bench',

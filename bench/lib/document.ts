@@ -40,7 +40,8 @@ Machine: ${machine()}.
 The load generator (autocannon) runs on the same machine and needs about one core of its own.
 During this run ${meta.contention}; even on a quiet VM the
 req/s of the same server varies between rounds (host contention, CPU clocks), which is why the
-rounds alternate and the table gives medians.
+rounds alternate and every ratio is the median of the rounds' ratios (range in brackets): read
+the CPU per request ratio first on a busy host.
 
 ${tables}
 
