@@ -1,13 +1,18 @@
 // `npm run bench` (writes docs/BENCHMARKS.md), `npm run bench:quick` (smoke run: every part, short,
 // results in bench/results/ only), `npm run bench -- --cpu-prof` (profiles one replica under load),
-// `npm run bench -- --proxy [--cpu-prof]` (part 7 alone).
+// `npm run bench -- --proxy [--cpu-prof]` (part 7 alone), `npm run bench -- --semi-space` (the young
+// generation's size vs req/s and RSS) and `npm run bench -- --pino` (an access line's cost, pino
+// alone vs in the broker), each into bench/results/.
 // Targets are reported, never asserted: the exit status is 1 only if something crashed.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { BenchConfig, benchConfig } from './parts/bench-config';
 import { ReplicasResult, runReplicas } from './parts/replicas';
 import { runSingle } from './parts/single';
 import { runStartup } from './parts/startup';
+import { runSemiSpace } from './parts/semi-space';
+import { runPino } from './parts/pino';
 import { runClient } from './parts/client';
 import { ProxyResult, renderProxy, runProxy, runProxyOnly } from './parts/proxy';
 import { keptNotes, renderDocument } from './lib/document';
@@ -71,6 +76,15 @@ async function main(): Promise<void> {
   // `npm run bench -- --proxy`: part 7 alone, its section of docs/BENCHMARKS.md replaced
   // (with `--cpu-prof`: its broker profiled, the profile summarized, the document untouched).
   if (process.argv.includes('--proxy')) return runProxyOnly(cfg, DOC, profileDir);
+  // Studies beside the full run, each into bench/results/<name>.md.
+  const study = (['semi-space', 'pino'] as const).find((name) => process.argv.includes(`--${name}`));
+  if (study) {
+    const section = await (study === 'pino' ? runPino : runSemiSpace)(benchConfig(quick));
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(join(RESULTS, `${study}.md`), `${section}\n`);
+    process.stdout.write(`\n${section}\n`);
+    return;
+  }
   requireHaproxy();
   mkdirSync(RESULTS, { recursive: true });
   // The figures assume a machine doing nothing else: say so when it is not.
@@ -80,12 +94,13 @@ async function main(): Promise<void> {
   if (before > 0.15) log(`warning: other work used ${pct(before)} of the machine's CPU; figures will be skewed`);
 
   const meter = startCpuMeter();
+  const loadBefore = loadavg()[0];
   const results = await runParts(cfg, profileDir);
   const { others, steal } = meter.stop();
   if (!results) return;
   const elapsedSeconds = Math.round((Date.now() - began) / 1000);
   const tables = `${renderTables(results, cfg)}\n\n${renderProxy(results.proxy, cfg)}`;
-  const contention = `other work used ${pct(others)} of the machine's CPU and steal was ${pct(steal)}`;
+  const contention = `other work used ${pct(others)} of the machine's CPU and steal was ${pct(steal)} (load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end)`;
   process.stdout.write(`\n${tables}\n\nbench took ${elapsedSeconds} s (after the build); during it ${contention}\n`);
   const meta = {
     command: quick ? 'npm run bench:quick' : 'npm run bench',

@@ -40,7 +40,8 @@ Machine: ${machine()}.
 The load generator (autocannon) runs on the same machine and needs about one core of its own.
 During this run ${meta.contention}; even on a quiet VM the
 req/s of the same server varies between rounds (host contention, CPU clocks), which is why the
-rounds alternate and the table gives medians.
+rounds alternate and every ratio is the median of the rounds' ratios (range in brackets): read
+the CPU per request ratio first on a busy host.
 
 ${tables}
 
@@ -57,10 +58,12 @@ function method(cfg: BenchConfig): string {
 two Proof emulators (tokens of ${cfg.longTtl} s and ${cfg.shortTtl} s), broker replicas as
 \`node --max-semi-space-size=2 dist/apps/broker/src/main.js\` (production's flags,
 \`scripts/lib/broker-node-flags.ts\`) with \`REDIS_URL\`, caller auth on (a callers file with one
-random 256-bit key), a random at-rest key (\`BROKER_ENCRYPTION_KEYS\`) and the test timings
-(\`BROKER_REFRESH_AT_FRACTION=0.5\`, \`BROKER_MIN_TTL_SECONDS=1\`, \`BROKER_CHECK_INTERVAL_MS=100\`,
-\`BROKER_LOCK_TTL_MS=5000\`, \`BROKER_UPSTREAM_TIMEOUT_MS=2000\`, \`LOG_LEVEL=warn\` but for the replica at the defaults, rate limit
-out of reach but counted), and HAProxy
+random 256-bit key), a random at-rest key (\`BROKER_ENCRYPTION_KEYS\`), \`BROKER_SHUTDOWN_DELAY_MS=0\` and a
+per-caller rate limit out of reach but counted (\`BROKER_RATE_LIMIT_PER_CALLER=1000000000\`); every other
+setting at the shipped default but \`LOG_LEVEL=warn\` for the replicas that say so, and, for part 3's short
+tokens only, the test timings (\`BROKER_REFRESH_AT_FRACTION=0.5\`, \`BROKER_MIN_TTL_SECONDS=1\`,
+\`BROKER_CHECK_INTERVAL_MS=100\`, \`BROKER_LOCK_TTL_MS=5000\`, \`BROKER_UPSTREAM_TIMEOUT_MS=2000\`, ...:
+\`scripts/lib/fast-timings.ts\`); and HAProxy
 (\`haproxy -db\`, one thread, round robin, health check \`GET /health/ready\`). Load is autocannon
 (programmatic, in the bench process) with ${cfg.connections} keep-alive connections. Latencies are
 taken per request (not from autocannon's 1 ms histogram); p50/p99 are of 2xx answers; errors are
@@ -71,7 +74,11 @@ non-2xx answers, connection errors and timeouts; server CPU is user + system tim
    \`bench/bare-node.ts\`: the same body and every header the broker sends, copied from a broker
    answer: security headers, \`cache-control\`, \`pragma\`, content type; no logic):
    ${cfg.warmupSeconds} s of warm-up each, then ${cfg.rounds} rounds of ${cfg.seconds} s in
-   alternating order (A B C, C B A, ...); medians of the rounds. Two replicas on the same Redis:
+   alternating order (A B C, C B A, ...), the servers compared with each other next to each
+   other: their runs are seconds apart. A ratio is the median of the rounds' ratios, its range
+   in brackets (this VM's speed moves by up to 2 × within minutes: a ratio of medians taken
+   minutes apart can measure the host); the CPU per request ratio is the least noise-sensitive.
+   The per-server figures are medians of the rounds. Two replicas on the same Redis:
    one at the shipped defaults (\`LOG_LEVEL=log\`, \`BROKER_ACCESS_LOG=aggregate\`: handouts
    counted, a line per caller, profile and fingerprint a second; lines to /dev/null), on which
    every target is judged, and one at \`LOG_LEVEL=warn\` (no audit of a 2xx at all) for comparison.
@@ -93,6 +100,13 @@ non-2xx answers, connection errors and timeouts; server CPU is user + system tim
    undici pool of 64 connections, bodies piped), both to \`bench/fast-proof.ts\` (a node:http upstream that
    issues tokens and checks them), plus "direct" calls to that upstream with the token: the same rounds as
    part 1, then the broker and direct alone on one connection for the latency a proxied call adds.
+
+**\`npm run bench -- --semi-space\`** (not part of the full run; \`bench/parts/semi-space.ts\`, into
+\`bench/results/semi-space.md\`): four replicas at the shipped defaults but \`--max-semi-space-size\` 1, 2,
+4 and 8 MB, all running, interleaved in the same rounds with bare Fastify (\`GET /token\`) and then with the
+bare undici proxy (\`/proof/*\`, upstream \`bench/fast-proof.ts\`); RSS idle and after each load.
+**\`node dist/bench/pino-line.js\`**: what one access line costs pino in a process of its own, per
+destination, a line per event-loop turn and 16 per turn; main thread and whole-process CPU.
 
 The share of the machine's CPU used by other work is the busy time of \`/proc/stat\` minus the CPU
 time of the bench and its children.

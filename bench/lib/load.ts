@@ -92,11 +92,21 @@ export interface Compared {
   readonly errors: number;
   /** req/s of each round, in order. */
   readonly rounds: number[];
+  /** Each round's figures, in order: per-round ratios between targets measured in the same rounds. */
+  readonly perRound: RoundFigures[];
+}
+
+export interface RoundFigures {
+  readonly rps: number;
+  readonly p99: number;
+  readonly cpuUs: number;
 }
 
 /**
  * Warms every target up, then measures each `rounds` times alternating the order (A B C, C B A,
- * ...) so that drift of the machine favours none.
+ * ...: ABBA for two) so that drift of the machine favours none. Targets compared with each other
+ * belong next to each other in `targets`: their runs are then seconds apart, and the ratio of
+ * each round (ratios.ts) is taken at nearly the same host speed.
  */
 export async function compare(
   targets: Target[],
@@ -117,6 +127,7 @@ export async function compare(
     cpuUs: median(list.map((r) => r.cpuUs)),
     errors: list.reduce((sum, r) => sum + r.errors, 0),
     rounds: list.map((r) => r.rps),
+    perRound: list.map(({ rps, p99, cpuUs }) => ({ rps, p99, cpuUs })),
   });
   return Object.fromEntries([...runs].map(([name, list]) => [name, summary(list)]));
 }

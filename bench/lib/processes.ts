@@ -73,7 +73,8 @@ export async function waitFor200(
   proc: Proc,
   url: string,
   {
-    timeoutMs = 20_000,
+    // Replicas started together on 2 busy cores (other work at load 15+) took over 20 s.
+    timeoutMs = 60_000,
     intervalMs = 20,
     headers = {},
   }: { timeoutMs?: number; intervalMs?: number; headers?: Record<string, string> } = {},

@@ -13,16 +13,23 @@ const EMULATOR_MAIN = join(ROOT, 'dist/apps/proof-emulator/src/main.js');
 // A fresh random secret per run, like the tests' (never a literal a log scan could miss).
 const CLIENT = { id: 'bench-app', secret: randomBytes(24).toString('base64url') };
 
-/** The tests' fast timings (scripts/lib/fast-timings.ts), refreshing at half the lifetime, and a fresh at-rest key. */
+/**
+ * What every bench broker gets beyond the shipped defaults: a fresh at-rest key, no shutdown
+ * delay, and a per-caller rate limit out of reach (one caller at tens of thousands of requests
+ * a second, far over the default 2000 a second; the limiter still counts every request).
+ */
 const BROKER_ENV = {
-  ...FAST_BROKER_TIMINGS,
   BROKER_ENCRYPTION_KEYS: `bench:${randomBytes(32).toString('base64')}`,
-  BROKER_REFRESH_AT_FRACTION: '0.5',
   BROKER_SHUTDOWN_DELAY_MS: '0',
-  // One caller at tens of thousands of requests a second: far over the default 2000 per
-  // second. A limit it never reaches keeps the limiter's counting in what is measured.
   BROKER_RATE_LIMIT_PER_CALLER: '1000000000',
 };
+
+/**
+ * Part 3's 6 s tokens: the tests' fast timings (scripts/lib/fast-timings.ts), refreshing at half
+ * the lifetime. Not for the parts whose targets are judged at the shipped defaults: a refresh
+ * check every 100 ms instead of 1 s is background work counted in their CPU per request.
+ */
+const SHORT_TOKEN_TIMINGS = { ...FAST_BROKER_TIMINGS, BROKER_REFRESH_AT_FRACTION: '0.5' };
 
 export function requireBuilt(): void {
   for (const path of [BROKER_MAIN, EMULATOR_MAIN]) {
@@ -122,6 +129,10 @@ export interface BrokerOptions {
    * (read by the bench, they would load the process that runs the load generator). Default `warn`.
    */
   readonly logLevel?: 'warn' | 'log';
+  /** Part 3's short tokens: fast refresh timings (SHORT_TOKEN_TIMINGS). Default: the shipped timings. */
+  readonly shortTokens?: boolean;
+  /** More settings, e.g. BROKER_ACCESS_LOG. */
+  readonly env?: Record<string, string>;
 }
 
 export interface Broker {
@@ -143,6 +154,7 @@ export async function startBroker(name: string, options: BrokerOptions): Promise
     [...BROKER_NODE_FLAGS, ...(options.nodeArgs ?? []), BROKER_MAIN],
     {
       ...BROKER_ENV,
+      ...(options.shortTokens ? SHORT_TOKEN_TIMINGS : {}),
       PORT: String(port),
       HOST: '127.0.0.1',
       BROKER_REPLICA_ID: name,
@@ -152,6 +164,7 @@ export async function startBroker(name: string, options: BrokerOptions): Promise
       PROOF_CLIENT_ID: CLIENT.id,
       PROOF_CLIENT_SECRET: CLIENT.secret,
       BROKER_CALLERS_FILE: options.callersPath,
+      ...options.env,
     },
     options.logLevel === 'log' ? 'ignore' : 'pipe',
   );

@@ -26,8 +26,9 @@ export function benchConfig(quick: boolean, brokerNodeArgs: string[] = []): Benc
   return {
     quick,
     connections: 50,
-    seconds: quick ? 1.5 : 6,
-    rounds: quick || brokerNodeArgs.length > 0 ? 1 : 5,
+    // Short rounds, many of them: each round's ratio is taken seconds apart (bench/lib/ratios.ts).
+    seconds: quick ? 1.5 : 3,
+    rounds: quick || brokerNodeArgs.length > 0 ? 1 : 10,
     warmupSeconds: quick ? 0.5 : 2,
     replicaCounts: [1, 3, 5],
     startupRuns: quick ? 1 : 3,

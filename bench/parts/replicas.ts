@@ -38,7 +38,7 @@ export async function runReplicas(
   const headers = { authorization: `Bearer ${callers.key}` };
   // A fresh store per replica count: no token, lock or fence is carried over.
   await redis.client.flushall();
-  const options = { redisUrl: redis.url, emulatorUrl: emulator.url, callersPath: callers.path };
+  const options = { redisUrl: redis.url, emulatorUrl: emulator.url, callersPath: callers.path, shortTokens: true };
   const names = Array.from({ length: count }, (_v, i) => `r${i + 1}`);
   const brokers = await Promise.allSettled(names.map((name) => startBroker(name, options)));
   const replicas = brokers.flatMap((b) => (b.status === 'fulfilled' ? [b.value] : []));

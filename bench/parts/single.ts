@@ -1,13 +1,12 @@
 // Parts 1, 2 and 5: one broker replica vs bare Fastify vs a naive Redis-per-request broker,
 // plus the replica's time to ready and its RSS idle and after load.
+import { copyTokenAnswer } from '../lib/copied-answer';
 import { Compared, compare } from '../lib/load';
 import { Proc, rssMb, sleep } from '../lib/processes';
 import { BenchEmulator, BenchRedis, Callers, startBroker, startScript } from '../lib/services';
 import type { BenchConfig } from './bench-config';
 
 const NAIVE_KEY = 'bench:naive:token';
-/** Set by Node or Fastify on every answer, or per request: not copied to the comparison servers. */
-const PER_RESPONSE_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
 
 export interface SingleResult {
   /** The broker at LOG_LEVEL=warn: no audit at all for a 2xx. */
@@ -39,19 +38,16 @@ export async function runSingle(
 ): Promise<SingleResult> {
   const headers = { authorization: `Bearer ${callers.key}` };
   const options = { redisUrl: redis.url, emulatorUrl: emulator.url, callersPath: callers.path };
-  const broker = await startBroker('single', { ...options, nodeArgs: cfg.brokerNodeArgs });
+  const broker = await startBroker('single', options);
   const started: Proc[] = [broker.proc];
-  const logged = await startBroker('logged', { ...options, logLevel: 'log' });
+  // `--cpu-prof` profiles this one: the targets are judged on it.
+  const logged = await startBroker('logged', { ...options, logLevel: 'log', nodeArgs: cfg.brokerNodeArgs });
   started.push(logged.proc);
   try {
     await sleep(1_000);
     const rssIdle = rssMb(broker.proc.pid);
     // The comparison servers answer with the very token and body the broker serves.
-    const served = await fetch(`${broker.url}/token`, { headers });
-    const body = await served.text();
-    const brokerHeaders = Object.fromEntries(
-      [...served.headers].filter(([name]) => !PER_RESPONSE_HEADERS.has(name) && !name.startsWith('content-')),
-    );
+    const { body, env } = await copyTokenAnswer(broker.url, headers);
     const token = JSON.parse(body) as TokenBody;
     const record = {
       accessToken: token.access_token,
@@ -61,26 +57,26 @@ export async function runSingle(
       profile: token.profile,
     };
     await redis.client.hset(NAIVE_KEY, 'record', JSON.stringify(record));
-    const BENCH_HEADERS = JSON.stringify(brokerHeaders);
-    const bare = await startScript('bare-fastify', { BENCH_BODY: body, BENCH_HEADERS }, '/token');
+    const bare = await startScript('bare-fastify', env, '/token');
     started.push(bare.proc);
-    const node = await startScript('bare-node', { BENCH_BODY: body, BENCH_HEADERS }, '/token');
+    const node = await startScript('bare-node', env, '/token');
     started.push(node.proc);
     const naiveEnv = {
       REDIS_URL: redis.url,
       BENCH_KEY_SHA256: callers.keySha256,
       BENCH_REDIS_KEY: NAIVE_KEY,
-      BENCH_HEADERS,
+      BENCH_HEADERS: env.BENCH_HEADERS,
     };
     const naive = await startScript('naive-broker', naiveEnv, '/token', headers);
     started.push(naive.proc);
 
     const results = await compare(
+      // Neighbours are compared: the defaults with both bare servers, `warn` with Fastify and naive.
       [
-        { name: 'broker', url: `${broker.url}/token`, headers, pids: [broker.proc.pid] },
+        { name: 'node', url: `${node.url}/token`, headers, pids: [node.proc.pid] },
         { name: 'logged', url: `${logged.url}/token`, headers, pids: [logged.proc.pid] },
         { name: 'bare', url: `${bare.url}/token`, headers, pids: [bare.proc.pid] },
-        { name: 'node', url: `${node.url}/token`, headers, pids: [node.proc.pid] },
+        { name: 'broker', url: `${broker.url}/token`, headers, pids: [broker.proc.pid] },
         // The naive broker's cost includes the Redis server's.
         { name: 'naive', url: `${naive.url}/token`, headers, pids: [naive.proc.pid, redis.proc.pid] },
       ],

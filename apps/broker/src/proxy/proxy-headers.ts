@@ -25,14 +25,18 @@ export const TOKEN_REPORTED_HEADER = 'x-broker-token-reported';
 
 const CONTROL = /[\r\n\0]/;
 
+/** What connectionNamed returns for the usual message without a Connection field: no Set per message. */
+const NONE: ReadonlySet<string> = new Set();
+
 /** The names a Connection field lists (lowercase): they are hop-by-hop for this message. */
-function connectionNamed(raw: readonly string[]): Set<string> {
-  const named = new Set<string>();
+function connectionNamed(raw: readonly string[]): ReadonlySet<string> {
+  let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].toLowerCase() !== 'connection') continue;
+    if (raw[i].length !== 10 || raw[i].toLowerCase() !== 'connection') continue;
+    named ??= new Set();
     for (const token of raw[i + 1].split(',')) named.add(token.trim().toLowerCase());
   }
-  return named;
+  return named ?? NONE;
 }
 
 /**
