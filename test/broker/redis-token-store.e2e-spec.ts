@@ -96,18 +96,22 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
   });
 
   it('keeps the lock for a backoff period when asked, only for the owner', async () => {
-    const result = await withLock(store, profile, 5_000, 0, (lock) => {
+    const result = await withLock(store, profile, { leaseMs: 5_000, maxHoldMs: 5_000 }, 0, (lock) => {
       lock.holdFor(60_000);
       return Promise.resolve(lock.fence);
     });
     expect(result).toEqual({ acquired: true, value: 1, lost: false });
     const ttl = await redis.client().pttl(tokenKeys(profile).lock);
     expect(ttl).toBeGreaterThan(30_000);
-    expect(await withLock(store, profile, 5_000, 0, () => Promise.resolve('ran'))).toEqual({ acquired: false });
+    expect(
+      await withLock(store, profile, { leaseMs: 5_000, maxHoldMs: 5_000 }, 0, () => Promise.resolve('ran')),
+    ).toEqual({ acquired: false });
   });
 
   it('releases the lock when the work throws', async () => {
-    await expect(withLock(store, profile, 5_000, 0, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(
+      withLock(store, profile, { leaseMs: 5_000, maxHoldMs: 5_000 }, 0, () => Promise.reject(new Error('boom'))),
+    ).rejects.toThrow('boom');
     expect(await redis.client().exists(tokenKeys(profile).lock)).toBe(0);
   });
 

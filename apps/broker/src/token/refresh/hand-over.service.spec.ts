@@ -16,10 +16,15 @@ describe('HandOver (embedded store)', () => {
     store.onUpdate((event) => events.push(event));
     return { config, profile: profileOf(config), store, cache, events, handOver: new HandOver(config, store, cache) };
   };
-  const lockOf = async (store: MemoryTokenStore, floor: number): Promise<HeldLock> => ({
-    ...(await store.acquireLock('default', 30_000, floor))!,
-    holdFor: () => undefined,
-  });
+  const lockOf = async (store: MemoryTokenStore, floor: number): Promise<HeldLock> => {
+    const lease = (await store.acquireLock('default', 30_000, floor))!;
+    return {
+      ...lease,
+      holdFor: () => undefined,
+      signal: new AbortController().signal,
+      renew: () => store.holdLock(lease, 30_000),
+    };
+  };
 
   it('under revoke-previous: stops serving, records and announces the hand-over, waits, keeps the lock', async () => {
     const { profile, store, cache, events, handOver } = build('revoke-previous');

@@ -81,7 +81,7 @@ export class HandOver {
       this.logger.log(`profile ${profile.name}: hand-over waits ${waitMs} ms for replicas to register`);
       await this.store.heartbeat(profile.name, this.config.replicaId, presenceMs);
       await sleep(Math.min(waitMs, 500));
-      if (!(await this.store.holdLock(lock, lockTtlMs))) return 'lost';
+      if (!(await lock.renew())) return 'lost';
     }
     await this.announce(profile.name, lock.fence);
     const started = Date.now();
@@ -89,6 +89,7 @@ export class HandOver {
     let missing = ['(unknown)'];
     for (;;) {
       await sleep(Math.min(25, handOverMs));
+      if (lock.signal.aborted) break;
       missing = await this.store.unacknowledged(profile.name, lock.fence, this.config.replicaId).catch(() => missing);
       const waited = Date.now() - started;
       if (waited >= handOverMs && missing.length === 0) break;
@@ -99,8 +100,8 @@ export class HandOver {
         break;
       }
     }
-    // The lock must outlive the request to Proof: renew it, if it is still ours.
-    if (await this.store.holdLock(lock, lockTtlMs).catch(() => false)) return true;
+    // Proof is asked only on a lease Redis has just confirmed (renewed from then on while the request runs).
+    if (await lock.renew()) return true;
     if (!inherited) await this.end(profile.name, lock);
     return 'lost';
   }
