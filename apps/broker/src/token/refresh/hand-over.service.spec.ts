@@ -57,6 +57,22 @@ describe('HandOver (embedded store)', () => {
     expect(events.map((e) => e.kind)).toEqual(['handover', 'handover_end']);
   });
 
+  it('keeps the old token unserved when a next holder replaced the hand-over before the end landed', async () => {
+    const { profile, store, cache, events, handOver } = build('revoke-previous');
+    const held = makeRecord('default', 1);
+    await store.write(held);
+    cache.offer(held);
+    const lock = await lockOf(store, 1);
+    await handOver.begin(profile, lock, held, false);
+    // Our lease ran out; the next holder took the lock and recorded its own hand-over.
+    await store.releaseLock(lock);
+    const next = (await store.acquireLock('default', 30_000, 1))!;
+    expect(await store.beginHandOver(next, 3_000, 30_000, 'next-holder')).toBe(0);
+    await handOver.end('default', lock);
+    expect(cache.serving('default')).toBeUndefined();
+    expect(events.map((e) => e.kind)).toEqual(['handover']);
+  });
+
   it('needs none under another policy or with no live token, and says lost without the lock', async () => {
     const fresh = build('new');
     const held = makeRecord('default', 1);

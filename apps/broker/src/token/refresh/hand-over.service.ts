@@ -74,7 +74,18 @@ export class HandOver {
     const presenceMs = presenceTtlMs(reconcileIntervalMs);
     const recordTtlMs = Math.max(lockTtlMs, (current?.expiresAt ?? 0) - Date.now());
     for (;;) {
-      const waitMs = await this.store.beginHandOver(lock, presenceMs, recordTtlMs);
+      // Paused here before the record exists: once it does, a next holder may count this
+      // replica as having acknowledged (it would, were this one to die or stop now). An
+      // inherited hand-over keeps the token paused already.
+      const resume = () => void (inherited || this.cache.resume(profile.name, lock.fence));
+      if (!inherited) this.cache.pause(profile.name, lock.fence);
+      const waitMs = await this.store
+        .beginHandOver(lock, presenceMs, recordTtlMs, this.config.replicaId)
+        .catch((error: Error) => {
+          resume();
+          throw error;
+        });
+      if (waitMs !== 0) resume();
       if (waitMs < 0) return 'lost';
       if (waitMs === 0) break;
       // Redis lost its data (restart): replicas still reconnecting must register first.
@@ -106,10 +117,15 @@ export class HandOver {
     return 'lost';
   }
 
-  /** The holder: Proof issued nothing (it answered with an error, or was never asked): the old token stands. */
+  /**
+   * The holder: Proof issued nothing (it answered with an error, or was never asked): the old
+   * token stands, once Redis has ended the hand-over. If a next holder replaced it first (our
+   * lease ran out), that holder counted us as paused and is revoking the token: it stays
+   * unserved here, as it does while Redis does not answer (the next holder refreshes at once).
+   */
   async end(profile: string, lock: HeldLock): Promise<void> {
+    if (!(await this.store.endHandOver(profile, lock.fence).catch(() => false))) return;
     this.cache.resume(profile, lock.fence);
-    await this.store.endHandOver(profile, lock.fence).catch(() => undefined);
     await this.store.publish({ profile, fence: lock.fence, kind: 'handover_end' }).catch(() => undefined);
   }
 }
