@@ -45,25 +45,26 @@ describe('HandOver (embedded store)', () => {
     expect(cache.serving('default')).toEqual(next);
   });
 
-  it('ends a hand-over Proof issued nothing for: the old token is served again, and every replica is told', async () => {
-    const { profile, store, cache, events, handOver } = build('revoke-previous');
+  /** A revoke-previous replica serving fence 1 whose lease of fence 2 has begun its hand-over. */
+  const begun = async () => {
+    const built = build('revoke-previous');
     const held = makeRecord('default', 1);
-    await store.write(held);
-    cache.offer(held);
-    const lock = await lockOf(store, 1);
-    await handOver.begin(profile, lock, held, false);
+    await built.store.write(held);
+    built.cache.offer(held);
+    const lock = await lockOf(built.store, 1);
+    await built.handOver.begin(built.profile, lock, held, false);
+    return { ...built, held, lock };
+  };
+
+  it('ends a hand-over Proof issued nothing for: the old token is served again, and every replica is told', async () => {
+    const { cache, events, handOver, held, lock } = await begun();
     await handOver.end('default', lock);
     expect(cache.serving('default')).toEqual(held);
     expect(events.map((e) => e.kind)).toEqual(['handover', 'handover_end']);
   });
 
   it('keeps the old token unserved when a next holder replaced the hand-over before the end landed', async () => {
-    const { profile, store, cache, events, handOver } = build('revoke-previous');
-    const held = makeRecord('default', 1);
-    await store.write(held);
-    cache.offer(held);
-    const lock = await lockOf(store, 1);
-    await handOver.begin(profile, lock, held, false);
+    const { store, cache, events, handOver, lock } = await begun();
     // Our lease ran out; the next holder took the lock and recorded its own hand-over.
     await store.releaseLock(lock);
     const next = (await store.acquireLock('default', 30_000, 1))!;
