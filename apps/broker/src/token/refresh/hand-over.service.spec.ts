@@ -1,5 +1,5 @@
 import { MemoryTokenStore } from '../../store/memory-token-store';
-import type { TokenEvent } from '../../store/token-store';
+import type { TokenEvent, TokenStore } from '../../store/token-store';
 import { makeRecord } from '../../../../../test/support/token-records';
 import { profileOf, unitConfig } from '../../../../../test/support/unit-config';
 import type { HeldLock } from '../../lock/with-lock';
@@ -68,7 +68,7 @@ describe('HandOver (embedded store)', () => {
     // Our lease ran out; the next holder took the lock and recorded its own hand-over.
     await store.releaseLock(lock);
     const next = (await store.acquireLock('default', 30_000, 1))!;
-    expect(await store.beginHandOver(next, 3_000, 30_000, 'next-holder')).toBe(0);
+    expect(await (store as TokenStore).beginHandOver(next, 3_000, 30_000, 'next-holder')).toBe(0);
     await handOver.end('default', lock);
     expect(cache.serving('default')).toBeUndefined();
     expect(events.map((e) => e.kind)).toEqual(['handover']);
