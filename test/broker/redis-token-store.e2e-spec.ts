@@ -96,19 +96,44 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
   });
 
   it('keeps the lock for a backoff period when asked, only for the owner', async () => {
-    const result = await withLock(store, profile, 5_000, 0, (lock) => {
+    const result = await withLock(store, profile, { leaseMs: 5_000, maxHoldMs: 5_000 }, 0, (lock) => {
       lock.holdFor(60_000);
       return Promise.resolve(lock.fence);
     });
     expect(result).toEqual({ acquired: true, value: 1, lost: false });
     const ttl = await redis.client().pttl(tokenKeys(profile).lock);
     expect(ttl).toBeGreaterThan(30_000);
-    expect(await withLock(store, profile, 5_000, 0, () => Promise.resolve('ran'))).toEqual({ acquired: false });
+    expect(
+      await withLock(store, profile, { leaseMs: 5_000, maxHoldMs: 5_000 }, 0, () => Promise.resolve('ran')),
+    ).toEqual({ acquired: false });
   });
 
   it('releases the lock when the work throws', async () => {
-    await expect(withLock(store, profile, 5_000, 0, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    await expect(
+      withLock(store, profile, { leaseMs: 5_000, maxHoldMs: 5_000 }, 0, () => Promise.reject(new Error('boom'))),
+    ).rejects.toThrow('boom');
     expect(await redis.client().exists(tokenKeys(profile).lock)).toBe(0);
+  });
+
+  it("counts a pending hand-over's holder (dead, stopped, or past its lease) as acknowledging the next one", async () => {
+    for (const replica of ['x', 'y', 'b', 'c']) await store.heartbeat(profile, replica, 10_000);
+    await sleep(150); // the registry is older than the presence ttl passed below (100 ms)
+    const first = (await store.acquireLock(profile, 100, 0))!;
+    expect(await store.beginHandOver(first, 100, 10_000, 'x')).toBe(0);
+    expect((await store.unacknowledged(profile, first.fence, 'x')).sort()).toEqual(['b', 'c', 'y']);
+    // x dies: its lease runs out, b takes the lock and inherits the pending hand-over.
+    await sleep(150);
+    const next = (await store.acquireLock(profile, 10_000, 0))!;
+    expect(await store.beginHandOver(next, 100, 10_000, 'b')).toBe(0);
+    expect((await store.unacknowledged(profile, next.fence, 'b')).sort()).toEqual(['c', 'y']);
+    // x cannot end its own hand-over any more (it would serve the token b is revoking); b can.
+    expect(await store.endHandOver(profile, first.fence)).toBe(false);
+    expect(await store.endHandOver(profile, next.fence)).toBe(true);
+    // With no hand-over pending, nobody is counted in advance.
+    await store.releaseLock(next);
+    const third = (await store.acquireLock(profile, 10_000, 0))!;
+    expect(await store.beginHandOver(third, 100, 10_000, 'c')).toBe(0);
+    expect((await store.unacknowledged(profile, third.fence, 'c')).sort()).toEqual(['b', 'x', 'y']);
   });
 
   it('expires the record with the token, and keeps every key of a profile in one cluster slot', async () => {

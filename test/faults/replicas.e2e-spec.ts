@@ -3,7 +3,9 @@ import { sleep, waitUntil } from '../support/wait';
 import { expectCallersUnharmed, replicaTalkingToProof, Window } from './support/expectations';
 import { FaultCluster, Policy, Replica, TIMINGS } from './support/fault-cluster';
 import { useFaultCluster } from './support/fault-suite';
-import { runScenario, ScenarioControl } from './support/scenario';
+import { runScenario, ScenarioControl, ScenarioResult } from './support/scenario';
+import { BrokerEnv } from '../../apps/broker/src/config/broker-env.schema';
+import { FAST_TIMINGS } from '../support/broker';
 
 const REJECTED = /write with fence (\d+) rejected/;
 
@@ -53,30 +55,33 @@ async function notReadyAfter(url: string, since: number, timeoutMs: number): Pro
 }
 
 /**
- * The holder dies with its request to Proof in flight: its lock expires after the lock TTL
- * and another replica refreshes. A replacement replica joins afterwards.
+ * The holder dies with its request to Proof in flight: its lock expires within one lease
+ * (no renewal comes any more) and another replica refreshes. A replacement replica joins
+ * afterwards (`replace`). `name`: the scenario's row in the report.
  */
-async function holderKilled(cluster: FaultCluster) {
+async function holderKilled(cluster: FaultCluster, name = 'lock holder SIGKILLed mid-refresh', replace = true) {
   let takeoverMs = Infinity;
   let window: Window | undefined;
-  const result = await runScenario(
-    cluster,
-    { order: 8, name: 'lock holder SIGKILLed mid-refresh', extraUpstream: 1 },
-    async (s) => {
-      const { holder, acquiredAt, replaced } = await refreshInFlight(s);
-      s.killed(holder.url);
-      await holder.process.stop('SIGKILL');
-      await cluster.forget(holder);
-      s.healed();
-      const replacedAt = await replacedByAnother(cluster, holder, replaced.fence);
-      takeoverMs = replacedAt - acquiredAt;
-      window = { from: acquiredAt, to: replacedAt };
-      s.note(
-        `holder ${holder.name} killed; another replica wrote a new token ${takeoverMs} ms after the lock was taken`,
-      );
-      s.load.add((await cluster.startReplica()).url);
-    },
-  );
+  const result = await runScenario(cluster, { order: 8, name, extraUpstream: 1 }, async (s) => {
+    const { holder, acquiredAt, replaced } = await refreshInFlight(s);
+    s.killed(holder.url);
+    await holder.process.stop('SIGKILL');
+    await cluster.forget(holder);
+    s.healed();
+    const replacedAt = await replacedByAnother(cluster, holder, replaced.fence);
+    takeoverMs = replacedAt - acquiredAt;
+    // Until every replica in rotation holds the new token: on a loaded host a replica can
+    // lag the store by more than a waiting caller's wake-up allowance (1.3 s seen at load 12).
+    const fence = (await cluster.record())!.fence;
+    const holds = async () => (await Promise.all(s.live().map((r) => cluster.info(r)))).every((i) => i.fence === fence);
+    await waitUntil('every replica in rotation to hold the new token', holds, 10_000, 20);
+    window = { from: acquiredAt, to: Date.now() };
+    s.note(
+      `holder ${holder.name} killed; another replica wrote a new token ${takeoverMs} ms after the lock was taken, ` +
+        `on every replica in rotation ${window.to - replacedAt} ms later`,
+    );
+    if (replace) s.load.add((await cluster.startReplica()).url);
+  });
   return { result, takeoverMs, window: window! };
 }
 
@@ -167,24 +172,40 @@ async function rollingRestart(cluster: FaultCluster) {
   return { result, exitCodes, redAfterMs };
 }
 
+/** From the first 503 a caller got to the last one (0 with none): issue #17 wants at most 5 s after a holder's death. */
+const span503Ms = (result: ScenarioResult) => {
+  const at = result.non200.filter((s) => s.status === 503).map((s) => s.at);
+  return at.length === 0 ? 0 : Math.max(...at) - Math.min(...at);
+};
+
+/**
+ * Under revoke-previous the lost holder's request may have revoked the served token (Proof
+ * answered the stopped one; the killed one's request was at Proof): nothing is servable
+ * until another replica stores a newer token, a lock lease later, and callers whose wait
+ * runs out meanwhile get 503. Under `new` and `reuse` the old token stays servable throughout.
+ */
+const noServableToken = (policy: Policy, window: Window) => (policy === 'revoke-previous' ? window : undefined);
+
+/** The killed holder's scenario and its bounds; `checkIntervalMs`: the replicas' scheduler tick. */
+async function expectHolderDeathBounded(cluster: FaultCluster, checkIntervalMs: number, name?: string, replace = true) {
+  const { result, takeoverMs, window } = await holderKilled(cluster, name, replace);
+  expectCallersUnharmed(result, noServableToken(cluster.policy, window));
+  expect(span503Ms(result)).toBeLessThanOrEqual(5_000);
+  // One lease (no renewal after the kill), a scheduler tick, (revoke-previous) the hand-over
+  // pause and a request: not the lock TTL, and no wait for the dead holder to leave the registry.
+  expect(takeoverMs).toBeLessThan(TIMINGS.lockLeaseMs + checkIntervalMs + 2_500);
+}
+
 describe.each<Policy>(['new', 'revoke-previous'])('replica faults, policy %s', (policy) => {
   const cluster = useFaultCluster(policy);
-  // Under revoke-previous the lost holder's request may have revoked the served token (Proof
-  // answered the stopped one; the killed one's request was at Proof): nothing is servable
-  // until another replica stores a newer token, a lock TTL later, and callers whose wait
-  // runs out meanwhile get 503. Under `new` the old token stays servable throughout.
-  const noServableToken = (window: Window) => (policy === 'revoke-previous' ? window : undefined);
 
-  it('lock holder SIGKILLed mid-refresh: another replica refreshes within the lock TTL', async () => {
-    const { result, takeoverMs, window } = await holderKilled(cluster());
-    expectCallersUnharmed(result, noServableToken(window));
-    // The lock TTL, then a scheduler tick, (revoke-previous) the hand-over pause and a request.
-    expect(takeoverMs).toBeLessThan(TIMINGS.lockTtlMs + 2_500);
+  it('lock holder SIGKILLed mid-refresh: another replica refreshes within the lock lease', async () => {
+    await expectHolderDeathBounded(cluster(), Number(FAST_TIMINGS.BROKER_CHECK_INTERVAL_MS));
   }, 60_000);
 
   it('lock holder SIGSTOPped past the lock TTL, then SIGCONT: its late write is rejected by the fence', async () => {
     const { result, holder, after, window, rejectionLogged, caughtUp } = await holderPaused(cluster());
-    expectCallersUnharmed(result, noServableToken(window));
+    expectCallersUnharmed(result, noServableToken(policy, window));
     expect(rejectionLogged).toBe(true);
     expect(caughtUp).toBe(true);
     const rejected = REJECTED.exec(holder.process.output());
@@ -201,4 +222,42 @@ describe.each<Policy>(['new', 'revoke-previous'])('replica faults, policy %s', (
     // Red well within the shutdown delay, so a balancer stops routing before the replica closes.
     for (const ms of redAfterMs) expect(ms).toBeLessThan(TIMINGS.shutdownDelayMs / 2);
   }, 90_000);
+});
+
+describe('replica faults, policy reuse', () => {
+  const cluster = useFaultCluster('reuse');
+
+  it('lock holder SIGKILLed mid-refresh: every request answered 200 (the old token stays valid)', async () => {
+    await expectHolderDeathBounded(cluster(), Number(FAST_TIMINGS.BROKER_CHECK_INTERVAL_MS));
+  }, 60_000);
+});
+
+/**
+ * The same kill with the shipped lock, wait and scheduling defaults (lease 3 s, lock TTL 30 s,
+ * upstream deadline 10 s, cold wait 5 s, check 1 s, reconcile 5 s so a presence TTL of 15 s):
+ * the figure issue #17 asks for, not only the suite's shortened timings. Tokens stay short.
+ */
+describe('replica faults at the shipped lock and wait defaults, policy revoke-previous', () => {
+  const defaults = new BrokerEnv();
+  const shipped = {
+    BROKER_LOCK_TTL_MS: String(defaults.BROKER_LOCK_TTL_MS),
+    BROKER_UPSTREAM_TIMEOUT_MS: String(defaults.BROKER_UPSTREAM_TIMEOUT_MS),
+    BROKER_COLD_WAIT_MS: String(defaults.BROKER_COLD_WAIT_MS),
+    BROKER_CHECK_INTERVAL_MS: String(defaults.BROKER_CHECK_INTERVAL_MS),
+    BROKER_RECONCILE_INTERVAL_MS: String(defaults.BROKER_RECONCILE_INTERVAL_MS),
+  };
+  const cluster = useFaultCluster('revoke-previous', shipped);
+
+  // No replacement replica here: it takes seconds to start on a loaded host, and the scenario
+  // would then reach the next refresh (4 s after the takeover with these 20 s tokens), whose
+  // hand-over waits for the dead replica's registry entry to expire (up to the 15 s presence
+  // TTL): an open finding of its own (docs/RELIABILITY.md), not the holder's lock.
+  it('lock holder SIGKILLed mid-refresh: at most 5 s of 503s', async () => {
+    // A new replica registry must be a presence TTL old (15 s here) before any hand-over: the
+    // cluster's first refresh waits that long. The fault is timed against the next one.
+    const first = (await cluster().record())!.fence;
+    await waitUntil('the first refresh', async () => ((await cluster().record())?.fence ?? 0) > first, 40_000, 200);
+    const name = 'lock holder SIGKILLed mid-refresh, shipped lock/wait defaults';
+    await expectHolderDeathBounded(cluster(), defaults.BROKER_CHECK_INTERVAL_MS, name, false);
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { BrokerEnv } from '../../../apps/broker/src/config/broker-env.schema';
 import { startEmulator, StartedEmulator } from '../../../apps/proof-emulator/src/start-emulator';
 import type { TokenRecord } from '../../../apps/broker/src/store/token-record';
 import { FAST_TIMINGS, writeCallersFile } from '../../support/broker';
@@ -10,7 +11,7 @@ import { waitForHttp } from '../../support/wait';
 import { StoredRecordReader } from './stored-record';
 import { TEST_APP, TEST_CLIENTS } from '../../support/broker';
 
-export type Policy = 'new' | 'revoke-previous';
+export type Policy = 'new' | 'reuse' | 'revoke-previous';
 
 /**
  * Timings of every fault scenario. A token lives 20 s and is due for refresh at a fifth of
@@ -22,6 +23,8 @@ export const TIMINGS = {
   refreshAtFraction: 0.2,
   jitterFraction: 0.05,
   lockTtlMs: Number(FAST_TIMINGS.BROKER_LOCK_TTL_MS),
+  /** The lock's lease, renewed while its holder works: the shipped default (FAST_TIMINGS leaves it). */
+  lockLeaseMs: new BrokerEnv().BROKER_LOCK_LEASE_MS,
   upstreamTimeoutMs: Number(FAST_TIMINGS.BROKER_UPSTREAM_TIMEOUT_MS),
   /** How long a caller waits for a servable token before a 503. */
   coldWaitMs: Number(FAST_TIMINGS.BROKER_COLD_WAIT_MS),
@@ -79,7 +82,8 @@ export class FaultCluster {
     this.direct.on('error', () => undefined);
   }
 
-  static async start(policy: Policy, replicas = 3): Promise<FaultCluster> {
+  /** `overrides`: broker variables for this cluster on top of the suite's timings. */
+  static async start(policy: Policy, replicas = 3, overrides: NodeJS.ProcessEnv = {}): Promise<FaultCluster> {
     const redis = await startRedis();
     const emulator = await startEmulator({
       admin: true,
@@ -99,6 +103,7 @@ export class FaultCluster {
       BROKER_SHUTDOWN_DELAY_MS: String(TIMINGS.shutdownDelayMs),
       BROKER_LEASE_CHECK_INTERVAL_MS: String(TIMINGS.leaseCheckIntervalMs),
       LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? 'warn',
+      ...overrides,
     };
     const cluster = new FaultCluster(policy, redis, emulator, callers.keys.svc, env);
     try {

@@ -5,10 +5,10 @@ import { printSummary } from './fault-report';
  * Starts a cluster before the enclosing block's tests (its scenarios share it: each one
  * ends healed) and closes it after them, then prints the figures measured so far.
  */
-export function useFaultCluster(policy: Policy): () => FaultCluster {
+export function useFaultCluster(policy: Policy, overrides: NodeJS.ProcessEnv = {}): () => FaultCluster {
   let cluster: FaultCluster | undefined;
   beforeAll(async () => {
-    cluster = await FaultCluster.start(policy);
+    cluster = await FaultCluster.start(policy, 3, overrides);
   }, 60_000);
   afterAll(async () => {
     await cluster?.close();

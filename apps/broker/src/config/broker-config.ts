@@ -60,7 +60,13 @@ export interface RefreshConfig {
   readonly minTtlMs: number;
   readonly checkIntervalMs: number;
   readonly upstreamTimeoutMs: number;
+  /**
+   * The most a refresh holds the lock (renewing its lease), and the bound other waits use
+   * for "a refresh is over" (the hand-over's records, a rejection's pause).
+   */
   readonly lockTtlMs: number;
+  /** The lock's TTL in Redis, renewed every third of it while its holder works: how long a dead holder keeps it. */
+  readonly lockLeaseMs: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
   readonly permanentFailureHoldMs: number;

@@ -67,6 +67,8 @@ export class BrokerEnv {
   @Type(() => Number) @IsInt() @Min(50) BROKER_CHECK_INTERVAL_MS = 1_000;
   @Type(() => Number) @IsInt() @Min(100) BROKER_UPSTREAM_TIMEOUT_MS = 10_000;
   @Type(() => Number) @IsInt() @Min(500) BROKER_LOCK_TTL_MS = 30_000;
+  // The refresh lock's lease, renewed every third of it while its holder works: a dead holder's bound.
+  @Type(() => Number) @IsInt() @Min(300) BROKER_LOCK_LEASE_MS = 3_000;
   @Type(() => Number) @IsInt() @Min(10) BROKER_BACKOFF_BASE_MS = 1_000;
   @Type(() => Number) @IsInt() @Min(100) BROKER_BACKOFF_MAX_MS = 60_000;
   @Type(() => Number) @IsInt() @Min(1_000) BROKER_PERMANENT_FAILURE_HOLD_MS = 300_000;

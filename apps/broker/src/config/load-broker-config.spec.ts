@@ -50,6 +50,7 @@ describe('loadBrokerConfig', () => {
       refreshAtFraction: 0.667,
       minTtlMs: 30_000,
       lockTtlMs: 30_000,
+      lockLeaseMs: 3_000,
       upstreamTimeoutMs: 10_000,
       presenceMarginMs: 1_000,
       leaseCheckIntervalMs: 3_000,
@@ -225,6 +226,17 @@ describe('loadBrokerConfig', () => {
     }
     expect(problems.length).toBeGreaterThanOrEqual(7);
     expect(text).not.toContain(SECRET);
+  });
+
+  it('takes a lock lease no longer than the lock TTL', () => {
+    const config = loadBrokerConfig({ ...minimal, BROKER_LOCK_LEASE_MS: '1500', BROKER_LOCK_TTL_MS: '20000' });
+    expect(config.refresh).toMatchObject({ lockLeaseMs: 1_500, lockTtlMs: 20_000 });
+    expect(problemsOf({ ...minimal, BROKER_LOCK_LEASE_MS: '25000', BROKER_LOCK_TTL_MS: '20000' })).toEqual([
+      'BROKER_LOCK_LEASE_MS must be at most BROKER_LOCK_TTL_MS',
+    ]);
+    expect(problemsOf({ ...minimal, BROKER_LOCK_LEASE_MS: '100' })).toEqual([
+      expect.stringContaining('BROKER_LOCK_LEASE_MS'),
+    ]);
   });
 
   it('rejects bad caller entries and profile references, one line each', () => {

@@ -79,10 +79,15 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
   const callerList = callers(env.BROKER_CALLERS_FILE, profiles, problems);
   const redis = redisTopology(env, problems);
   const encryptionKeys = encryptionKeysOf(env, redis !== undefined, problems);
-  // The lock must outlive one whole upstream request (its deadline) with room for a slow
-  // Redis round trip either side, or a healthy holder could lose it mid-refresh.
+  // A holder keeps the lock by renewing its lease up to BROKER_LOCK_TTL_MS: long enough for
+  // one whole upstream request (its deadline) with room for the hand-over and a slow Redis
+  // round trip either side, or a healthy holder would give up mid-refresh.
   if (env.BROKER_LOCK_TTL_MS < 2 * env.BROKER_UPSTREAM_TIMEOUT_MS) {
     problems.push('BROKER_LOCK_TTL_MS must be at least twice BROKER_UPSTREAM_TIMEOUT_MS');
+  }
+  // The lease is what a dead holder costs; the bound on a live one cannot be shorter.
+  if (env.BROKER_LOCK_LEASE_MS > env.BROKER_LOCK_TTL_MS) {
+    problems.push('BROKER_LOCK_LEASE_MS must be at most BROKER_LOCK_TTL_MS');
   }
   // A replica that renews its presence at every reconcile must never see its lease lapse. The
   // presence TTL is token/refresh-policy's presenceTtlMs (config imports nothing from token/).
@@ -120,6 +125,7 @@ export function loadBrokerConfig(source: NodeJS.ProcessEnv): BrokerConfig {
       checkIntervalMs: env.BROKER_CHECK_INTERVAL_MS,
       upstreamTimeoutMs: env.BROKER_UPSTREAM_TIMEOUT_MS,
       lockTtlMs: env.BROKER_LOCK_TTL_MS,
+      lockLeaseMs: env.BROKER_LOCK_LEASE_MS,
       backoffBaseMs: env.BROKER_BACKOFF_BASE_MS,
       backoffMaxMs: env.BROKER_BACKOFF_MAX_MS,
       permanentFailureHoldMs: env.BROKER_PERMANENT_FAILURE_HOLD_MS,

@@ -43,6 +43,7 @@ declare module 'ioredis' {
       fence: number,
       presenceTtlMs: number,
       recordTtlMs: number,
+      replica: string,
     ): Result<number, Context>;
     brokerAckHandOver(
       token: string,

@@ -46,7 +46,7 @@ if fence <= stored or fence < counter then return 0 end
 redis.call('HSET', KEYS[1], 'fence', ARGV[1], 'record', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if fence > counter then redis.call('SET', KEYS[2], ARGV[1]) end
-if tonumber(redis.call('HGET', KEYS[1], 'handover') or '0') <= fence then redis.call('HDEL', KEYS[1], 'handover') end
+if tonumber(redis.call('HGET', KEYS[1], 'handover') or '0') <= fence then redis.call('HDEL', KEYS[1], 'handover', 'handover_by') end
 return 1
 `;
 
@@ -70,11 +70,15 @@ return 1
 
 /**
  * revoke-previous. KEYS: lock, token hash, acknowledgements, registry start. ARGV: owner,
- * fence, presence ttl ms, ttl ms of the hash if it has none.
+ * fence, presence ttl ms, ttl ms of the hash if it has none, holder's replica id.
  * Records, under the lock, that the lease of this fence is about to ask Proof for a token
  * (which revokes the served one): every replica that reads the token hash sees it, and
  * stops serving until a record of this fence or newer is written (WRITE_TOKEN removes it)
- * or the holder ends it (END_HANDOVER). Returns -1 if the lock is not ours; else the ms to
+ * or the holder ends it (END_HANDOVER). The holder of a hand-over still pending (it died,
+ * stopped or lost its lease) counts as having acknowledged this one: it stopped serving the
+ * token before recording its own, and serves it again only once END_HANDOVER of its fence
+ * succeeds, which it no longer can. So the next holder need not wait for a dead holder to
+ * leave the registry (a presence TTL). Returns -1 if the lock is not ours; else the ms to
  * wait while the registry is younger than the presence ttl (after a Redis restart, replicas
  * still reconnecting have not registered yet, and would not be waited for); 0 once recorded.
  */
@@ -85,9 +89,14 @@ local since = tonumber(redis.call('GET', KEYS[4]) or '-1')
 local ttl = tonumber(ARGV[3])
 if since < 0 then return ttl end
 if now - since < ttl then return ttl - (now - since) end
-redis.call('HSET', KEYS[2], 'handover', ARGV[2])
+local previous = redis.call('HGET', KEYS[2], 'handover') and redis.call('HGET', KEYS[2], 'handover_by')
+redis.call('HSET', KEYS[2], 'handover', ARGV[2], 'handover_by', ARGV[5])
 if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
 redis.call('DEL', KEYS[3])
+if previous and previous ~= ARGV[5] then
+  redis.call('HSET', KEYS[3], previous, ARGV[2])
+  redis.call('PEXPIRE', KEYS[3], ARGV[4])
+end
 return 0
 `;
 
@@ -112,8 +121,15 @@ end
 return missing
 `;
 
-/** KEYS: token hash. ARGV: fence. Ends the hand-over of this fence only (Proof issued nothing). */
+/**
+ * KEYS: token hash. ARGV: fence. Ends the hand-over of this fence only (Proof issued nothing):
+ * 1 if it did; 0 if a newer holder's hand-over (or a record) replaced it, and the old token
+ * must then stay unserved.
+ */
 export const END_HANDOVER = `
-if redis.call('HGET', KEYS[1], 'handover') == ARGV[1] then return redis.call('HDEL', KEYS[1], 'handover') end
+if redis.call('HGET', KEYS[1], 'handover') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'handover', 'handover_by')
+  return 1
+end
 return 0
 `;

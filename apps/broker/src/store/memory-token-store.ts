@@ -118,8 +118,9 @@ export class MemoryTokenStore extends TokenStore {
     return Promise.resolve([]);
   }
 
-  endHandOver(profile: string, fence: number): Promise<void> {
-    if (this.handOvers.get(profile) === fence) this.handOvers.delete(profile);
-    return Promise.resolve();
+  endHandOver(profile: string, fence: number): Promise<boolean> {
+    const ours = this.handOvers.get(profile) === fence;
+    if (ours) this.handOvers.delete(profile);
+    return Promise.resolve(ours);
   }
 }

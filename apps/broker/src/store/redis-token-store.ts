@@ -138,7 +138,7 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
     await this.redis.zrem(tokenKeys(profile).replicas, replica);
   }
 
-  async beginHandOver(lease: LockLease, presenceTtlMs: number, recordTtlMs: number): Promise<number> {
+  async beginHandOver(lease: LockLease, presenceTtlMs: number, recordTtlMs: number, replica: string): Promise<number> {
     const keys = tokenKeys(lease.profile);
     return Number(
       await this.redis.brokerBeginHandOver(
@@ -150,6 +150,7 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
         lease.fence,
         Math.round(presenceTtlMs),
         Math.max(1, Math.round(recordTtlMs)),
+        replica,
       ),
     );
   }
@@ -164,7 +165,7 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
     return this.redis.brokerUnacknowledged(keys.replicas, keys.acks, fence, holder);
   }
 
-  async endHandOver(profile: string, fence: number): Promise<void> {
-    await this.redis.brokerEndHandOver(tokenKeys(profile).token, fence);
+  async endHandOver(profile: string, fence: number): Promise<boolean> {
+    return (await this.redis.brokerEndHandOver(tokenKeys(profile).token, fence)) === 1;
   }
 }

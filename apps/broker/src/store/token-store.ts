@@ -76,13 +76,22 @@ export abstract class TokenStore {
   abstract heartbeat(profile: string, replica: string, ttlMs: number): Promise<void>;
   abstract leave(profile: string, replica: string): Promise<void>;
   /**
-   * revoke-previous: records the lease's fence as a hand-over, if the lease still holds the
-   * lock. -1: the lock is not ours; > 0: ms to wait (replica registry too young); 0: done.
+   * revoke-previous: records the lease's fence as a hand-over by `replica`, if the lease still
+   * holds the lock. -1: the lock is not ours; > 0: ms to wait (replica registry too young); 0:
+   * done. The holder of a hand-over it replaces counts as having acknowledged.
    */
-  abstract beginHandOver(lease: LockLease, presenceTtlMs: number, recordTtlMs: number): Promise<number>;
+  abstract beginHandOver(
+    lease: LockLease,
+    presenceTtlMs: number,
+    recordTtlMs: number,
+    replica: string,
+  ): Promise<number>;
   abstract acknowledgeHandOver(profile: string, fence: number, replica: string, ttlMs: number): Promise<void>;
   /** Present replicas other than `holder` that have not acknowledged the hand-over of `fence`. */
   abstract unacknowledged(profile: string, fence: number, holder: string): Promise<string[]>;
-  /** Ends the hand-over of `fence` (if still pending): Proof issued nothing, the old token stands. */
-  abstract endHandOver(profile: string, fence: number): Promise<void>;
+  /**
+   * Ends the hand-over of `fence` (if still pending): Proof issued nothing, the old token
+   * stands. False: a newer hand-over or record replaced it, the old token stays unserved.
+   */
+  abstract endHandOver(profile: string, fence: number): Promise<boolean>;
 }

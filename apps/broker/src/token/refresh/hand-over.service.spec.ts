@@ -1,5 +1,5 @@
 import { MemoryTokenStore } from '../../store/memory-token-store';
-import type { TokenEvent } from '../../store/token-store';
+import type { TokenEvent, TokenStore } from '../../store/token-store';
 import { makeRecord } from '../../../../../test/support/token-records';
 import { profileOf, unitConfig } from '../../../../../test/support/unit-config';
 import type { HeldLock } from '../../lock/with-lock';
@@ -16,10 +16,15 @@ describe('HandOver (embedded store)', () => {
     store.onUpdate((event) => events.push(event));
     return { config, profile: profileOf(config), store, cache, events, handOver: new HandOver(config, store, cache) };
   };
-  const lockOf = async (store: MemoryTokenStore, floor: number): Promise<HeldLock> => ({
-    ...(await store.acquireLock('default', 30_000, floor))!,
-    holdFor: () => undefined,
-  });
+  const lockOf = async (store: MemoryTokenStore, floor: number): Promise<HeldLock> => {
+    const lease = (await store.acquireLock('default', 30_000, floor))!;
+    return {
+      ...lease,
+      holdFor: () => undefined,
+      signal: new AbortController().signal,
+      renew: () => store.holdLock(lease, 30_000),
+    };
+  };
 
   it('under revoke-previous: stops serving, records and announces the hand-over, waits, keeps the lock', async () => {
     const { profile, store, cache, events, handOver } = build('revoke-previous');
@@ -40,16 +45,33 @@ describe('HandOver (embedded store)', () => {
     expect(cache.serving('default')).toEqual(next);
   });
 
-  it('ends a hand-over Proof issued nothing for: the old token is served again, and every replica is told', async () => {
-    const { profile, store, cache, events, handOver } = build('revoke-previous');
+  /** A revoke-previous replica serving fence 1 whose lease of fence 2 has begun its hand-over. */
+  const begun = async () => {
+    const built = build('revoke-previous');
     const held = makeRecord('default', 1);
-    await store.write(held);
-    cache.offer(held);
-    const lock = await lockOf(store, 1);
-    await handOver.begin(profile, lock, held, false);
+    await built.store.write(held);
+    built.cache.offer(held);
+    const lock = await lockOf(built.store, 1);
+    await built.handOver.begin(built.profile, lock, held, false);
+    return { ...built, held, lock };
+  };
+
+  it('ends a hand-over Proof issued nothing for: the old token is served again, and every replica is told', async () => {
+    const { cache, events, handOver, held, lock } = await begun();
     await handOver.end('default', lock);
     expect(cache.serving('default')).toEqual(held);
     expect(events.map((e) => e.kind)).toEqual(['handover', 'handover_end']);
+  });
+
+  it('keeps the old token unserved when a next holder replaced the hand-over before the end landed', async () => {
+    const { store, cache, events, handOver, lock } = await begun();
+    // Our lease ran out; the next holder took the lock and recorded its own hand-over.
+    await store.releaseLock(lock);
+    const next = (await store.acquireLock('default', 30_000, 1))!;
+    expect(await (store as TokenStore).beginHandOver(next, 3_000, 30_000, 'next-holder')).toBe(0);
+    await handOver.end('default', lock);
+    expect(cache.serving('default')).toBeUndefined();
+    expect(events.map((e) => e.kind)).toEqual(['handover']);
   });
 
   it('needs none under another policy or with no live token, and says lost without the lock', async () => {

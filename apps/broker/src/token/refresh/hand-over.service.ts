@@ -74,14 +74,25 @@ export class HandOver {
     const presenceMs = presenceTtlMs(reconcileIntervalMs);
     const recordTtlMs = Math.max(lockTtlMs, (current?.expiresAt ?? 0) - Date.now());
     for (;;) {
-      const waitMs = await this.store.beginHandOver(lock, presenceMs, recordTtlMs);
+      // Paused here before the record exists: once it does, a next holder may count this
+      // replica as having acknowledged (it would, were this one to die or stop now). An
+      // inherited hand-over keeps the token paused already.
+      const resume = () => void (inherited || this.cache.resume(profile.name, lock.fence));
+      if (!inherited) this.cache.pause(profile.name, lock.fence);
+      const waitMs = await this.store
+        .beginHandOver(lock, presenceMs, recordTtlMs, this.config.replicaId)
+        .catch((error: Error) => {
+          resume();
+          throw error;
+        });
+      if (waitMs !== 0) resume();
       if (waitMs < 0) return 'lost';
       if (waitMs === 0) break;
       // Redis lost its data (restart): replicas still reconnecting must register first.
       this.logger.log(`profile ${profile.name}: hand-over waits ${waitMs} ms for replicas to register`);
       await this.store.heartbeat(profile.name, this.config.replicaId, presenceMs);
       await sleep(Math.min(waitMs, 500));
-      if (!(await this.store.holdLock(lock, lockTtlMs))) return 'lost';
+      if (!(await lock.renew())) return 'lost';
     }
     await this.announce(profile.name, lock.fence);
     const started = Date.now();
@@ -89,6 +100,7 @@ export class HandOver {
     let missing = ['(unknown)'];
     for (;;) {
       await sleep(Math.min(25, handOverMs));
+      if (lock.signal.aborted) break;
       missing = await this.store.unacknowledged(profile.name, lock.fence, this.config.replicaId).catch(() => missing);
       const waited = Date.now() - started;
       if (waited >= handOverMs && missing.length === 0) break;
@@ -99,16 +111,21 @@ export class HandOver {
         break;
       }
     }
-    // The lock must outlive the request to Proof: renew it, if it is still ours.
-    if (await this.store.holdLock(lock, lockTtlMs).catch(() => false)) return true;
+    // Proof is asked only on a lease Redis has just confirmed (renewed from then on while the request runs).
+    if (await lock.renew()) return true;
     if (!inherited) await this.end(profile.name, lock);
     return 'lost';
   }
 
-  /** The holder: Proof issued nothing (it answered with an error, or was never asked): the old token stands. */
+  /**
+   * The holder: Proof issued nothing (it answered with an error, or was never asked): the old
+   * token stands, once Redis has ended the hand-over. If a next holder replaced it first (our
+   * lease ran out), that holder counted us as paused and is revoking the token: it stays
+   * unserved here, as it does while Redis does not answer (the next holder refreshes at once).
+   */
   async end(profile: string, lock: HeldLock): Promise<void> {
+    if (!(await this.store.endHandOver(profile, lock.fence).catch(() => false))) return;
     this.cache.resume(profile, lock.fence);
-    await this.store.endHandOver(profile, lock.fence).catch(() => undefined);
     await this.store.publish({ profile, fence: lock.fence, kind: 'handover_end' }).catch(() => undefined);
   }
 }

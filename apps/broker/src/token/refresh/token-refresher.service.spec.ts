@@ -1,3 +1,5 @@
+import { setTimeout as realSleep } from 'node:timers/promises';
+import type { BrokerConfig } from '../../config/broker-config';
 import { LiveConfig } from '../../config/live-config.service';
 import { BrokerMetrics } from '../../metrics/broker-metrics';
 import { MemoryTokenStore } from '../../store/memory-token-store';
@@ -23,7 +25,7 @@ describe('TokenRefresher (embedded store, fake upstream, fake clock)', () => {
   const profile = profileOf(config);
   let store: MemoryTokenStore;
   let cache: TokenCache;
-  let fetch: jest.Mock<Promise<UpstreamToken>, [unknown, string | undefined]>;
+  let fetch: jest.Mock<Promise<UpstreamToken>, [unknown, string | undefined, AbortSignal | undefined]>;
   let refresher: TokenRefresher;
   let events: TokenEvent[];
   const upstream = (accessToken: string): UpstreamToken => ({
@@ -35,8 +37,7 @@ describe('TokenRefresher (embedded store, fake upstream, fake clock)', () => {
     receivedAt: Date.now(),
   });
 
-  beforeEach(() => {
-    jest.useFakeTimers({ now: T0 });
+  const setUp = (config: BrokerConfig) => {
     store = new MemoryTokenStore();
     cache = new TokenCache(config);
     const metrics = new BrokerMetrics(config);
@@ -59,6 +60,10 @@ describe('TokenRefresher (embedded store, fake upstream, fake clock)', () => {
     );
     events = [];
     store.onUpdate((event) => events.push(event));
+  };
+  beforeEach(() => {
+    jest.useFakeTimers({ now: T0 });
+    setUp(config);
   });
   afterEach(() => jest.useRealTimers());
 
@@ -151,5 +156,57 @@ describe('TokenRefresher (embedded store, fake upstream, fake clock)', () => {
     expect((await store.readStatus('default'))!.nextAttemptAt).toBe(T0 + 300_000);
     jest.setSystemTime(T0 + 299_999);
     expect(await store.acquireLock('default', 1_000, 0)).toBeUndefined();
+  });
+
+  it('renews its lease while Proof is slower than the lease: no other replica takes the lock meanwhile', async () => {
+    fetch.mockImplementation(
+      () => new Promise((resolve) => setTimeout(() => resolve(upstream('a-token-after-eight-seconds')), 8_000)),
+    );
+    const refreshing = refresher.refresh(profile, always);
+    for (let t = 0; t < 8_000; t += 1_000) {
+      await jest.advanceTimersByTimeAsync(1_000);
+      if (t < 7_000) expect(await store.acquireLock('default', 1_000, 0)).toBeUndefined();
+    }
+    expect(await refreshing).toBe('refreshed');
+    expect((await store.read('default'))?.accessToken).toBe('a-token-after-eight-seconds');
+    expect(config.refresh.lockLeaseMs).toBeLessThan(8_000);
+  });
+
+  describe('under revoke-previous, a holder whose lease is lost mid-request', () => {
+    const revoking = unitConfig({ PROOF_TOKEN_POLICY: 'revoke-previous', BROKER_HANDOVER_MS: '0' });
+
+    it('abandons its request to Proof at once, writes nothing and leaves the hand-over to the next holder', async () => {
+      setUp(revoking);
+      const served = makeRecord('default', 1);
+      await store.write(served);
+      cache.offer(served);
+      let signal: AbortSignal | undefined;
+      fetch.mockImplementation(
+        (_profile, _held, given) =>
+          new Promise((_resolve, reject) => {
+            signal = given;
+            // Proof never answers: only the lease's signal ends the request (as the client's fetch does).
+            given?.addEventListener('abort', () =>
+              reject(new UpstreamTokenError('transient', 'network', undefined, undefined, { cause: given.reason })),
+            );
+          }),
+      );
+      const refreshing = refresher.refresh(profileOf(revoking), always);
+      // The hand-over's wait runs on node:timers/promises, which the fake clock leaves real.
+      for (let i = 0; i < 400 && fetch.mock.calls.length === 0; i++) await realSleep(5);
+      expect(fetch).toHaveBeenCalledTimes(1);
+      // From now on Redis says the lock is someone else's (it expired behind the holder's back).
+      jest.spyOn(store, 'holdLock').mockResolvedValue(false);
+      await jest.advanceTimersByTimeAsync(revoking.refresh.lockLeaseMs / 3);
+      expect(signal?.aborted).toBe(true);
+      expect(await refreshing).toBe('transient_failure');
+      // The old token stays unserved (Proof may have issued), nothing was written, and the next attempt comes promptly.
+      expect(cache.serving('default')).toBeUndefined();
+      expect(cache.handingOver('default')).toBeDefined();
+      expect((await store.read('default'))?.fence).toBe(1);
+      expect(events.map((e) => e.kind)).toEqual(['handover']);
+      const { nextAttemptAt } = (await store.readStatus('default'))!;
+      expect(nextAttemptAt).toBeLessThanOrEqual(Date.now() + revoking.refresh.backoffBaseMs / 2);
+    });
   });
 });

@@ -47,8 +47,8 @@ export class TokenRefresher {
   ) {}
 
   async refresh(profile: ProfileConfig, needsRefresh: NeedsRefresh): Promise<RefreshResult> {
-    const { lockTtlMs } = this.config.refresh;
-    const locked = withLock(this.store, profile.name, lockTtlMs, this.cache.fence(profile.name), async (lock) => {
+    const timings = { leaseMs: this.config.refresh.lockLeaseMs, maxHoldMs: this.config.refresh.lockTtlMs };
+    const locked = withLock(this.store, profile.name, timings, this.cache.fence(profile.name), async (lock) => {
       // Another replica may have refreshed between our decision and the lock: re-read.
       const stored = await this.cache.loadFrom(this.store, profile.name);
       // A hand-over still pending now that we hold the lock lost its holder (dead, paused,
@@ -85,12 +85,20 @@ export class TokenRefresher {
     let upstream: UpstreamToken;
     const secrets = this.holds.secretsVersion(profile.name);
     try {
-      upstream = await this.fetcher.fetch(profile, (stored ?? this.cache.get(profile.name))?.accessToken);
+      // The lease's signal aborts the request once the lock may be someone else's: the next
+      // holder must not ask Proof while ours may still reach it.
+      upstream = await this.fetcher.fetch(profile, (stored ?? this.cache.get(profile.name))?.accessToken, lock.signal);
     } catch (error) {
+      if (lock.signal.aborted)
+        this.logger.warn(
+          `profile ${profile.name}: ${(lock.signal.reason as Error).message}: request to Proof abandoned`,
+        );
       if (!handingOver) return this.recordFailure(profile, lock, error, false, secrets);
       // Proof may have issued a token, revoking the old one: it stays unserved, and the
-      // next attempt (any replica's) comes at once instead of after a backoff.
-      if (inherited || mayHaveIssued(error)) return this.recordFailure(profile, lock, error, true, secrets);
+      // next attempt (any replica's) comes at once instead of after a backoff. So too once
+      // the lease is lost: the next holder may be asking Proof already, the old token stays paused.
+      if (inherited || mayHaveIssued(error) || lock.signal.aborted)
+        return this.recordFailure(profile, lock, error, true, secrets);
       await this.handOver.end(profile.name, lock);
       return this.recordFailure(profile, lock, error, false, secrets);
     }

@@ -50,7 +50,13 @@ function parseToken(body: unknown, receivedAt: number, serverDate: number | unde
 /** The only code that calls Proof's token endpoint: the request exactly as PROOF_API.md shows it. */
 @Injectable()
 export class ProofTokenClient {
-  async requestToken(profile: ProfileConfig, clientSecret: string, timeoutMs: number): Promise<UpstreamToken> {
+  /** `signal`: the holder's lock lease, aborted once it may have ended (then no request of ours stays in flight). */
+  async requestToken(
+    profile: ProfileConfig,
+    clientSecret: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<UpstreamToken> {
     // Plain `id:secret` as PROOF_API.md shows it (Proof's ids and secrets are URL-safe).
     const basic = Buffer.from(`${profile.clientId}:${clientSecret}`).toString('base64');
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
@@ -63,7 +69,7 @@ export class ProofTokenClient {
         method: 'POST',
         headers: { authorization: `Basic ${basic}`, 'content-type': FORM_CONTENT_TYPE, accept: 'application/json' },
         body: form.toString(),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs),
         redirect: 'error',
       });
       body = await response.json().catch(() => undefined);

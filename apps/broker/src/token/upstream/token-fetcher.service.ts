@@ -27,9 +27,9 @@ export class TokenFetcher {
    * the ones last (re)loaded, read once per fetch: a reload mid-fetch applies to the next.
    * `held`: the token this replica has. `expires_in: 0` is Proof's answer for a reused
    * token's last second; for any other token it is unusable, and failed like an unreadable
-   * answer (a backoff, not a refresh loop).
+   * answer (a backoff, not a refresh loop). `signal` aborts the request (the lock's lease).
    */
-  async fetch(profile: ProfileConfig, held?: string): Promise<UpstreamToken> {
+  async fetch(profile: ProfileConfig, held?: string, signal?: AbortSignal): Promise<UpstreamToken> {
     const secrets = this.live.clientSecretsOf(profile);
     // A reloaded list states a new order of preference: start again from its first secret.
     const remembered = this.preferred.get(profile.name);
@@ -39,7 +39,7 @@ export class TokenFetcher {
     for (let attempt = 0; ; attempt++) {
       const index = (first + attempt) % secrets.length;
       try {
-        const token = await this.fetchWith(profile, secrets[index]);
+        const token = await this.fetchWith(profile, secrets[index], signal);
         this.preferred.set(profile.name, { secrets, index });
         if (token.expiresInSeconds === 0 && token.accessToken !== held)
           throw new UpstreamTokenError('transient', 'invalid_response', 200);
@@ -51,10 +51,10 @@ export class TokenFetcher {
     }
   }
 
-  private async fetchWith(profile: ProfileConfig, secret: string): Promise<UpstreamToken> {
+  private async fetchWith(profile: ProfileConfig, secret: string, signal?: AbortSignal): Promise<UpstreamToken> {
     const end = this.metrics.upstreamDuration.startTimer({ profile: profile.name });
     try {
-      const token = await this.client.requestToken(profile, secret, this.config.refresh.upstreamTimeoutMs);
+      const token = await this.client.requestToken(profile, secret, this.config.refresh.upstreamTimeoutMs, signal);
       end({ status_class: '2xx' });
       return token;
     } catch (error) {
