@@ -149,12 +149,15 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
       excused: countBy(excused, byCause),
       unexcused: countBy(unexcused, byCause),
     },
-    windows: windows.windows.map((w) => ({
-      cause: `${w.profile}: ${w.cause}`,
-      fromS: Math.round((w.from - started) / 100) / 10,
-      durationS: Math.round(((w.to ?? record.ended) - w.from) / 100) / 10,
-      failures: excused.filter((f) => excuse(f) === w).length,
-    })),
+    // A window a newer token closed before it opened excused nothing: left out.
+    windows: windows.windows
+      .filter((w) => (w.to ?? record.ended) > w.from)
+      .map((w) => ({
+        cause: `${w.profile}: ${w.cause}`,
+        fromS: Math.round((w.from - started) / 100) / 10,
+        durationS: Math.round(((w.to ?? record.ended) - w.from) / 100) / 10,
+        failures: excused.filter((f) => excuse(f) === w).length,
+      })),
     servedSamples: watch.served.length,
     tokensSeen: tokens.length,
     upstream: {
