@@ -10,7 +10,8 @@ import { TokenHealthIndicator } from './token.health';
 function indicator(store: { unreachable?: boolean; read?: () => Promise<unknown> } = {}) {
   const servable = new Set<string>();
   const reads: string[] = [];
-  const profiles = { all: () => [{ name: 'a' }, { name: 'b' }] } as unknown as ProfileResolver;
+  const names = ['a', 'b'];
+  const profiles = { all: () => names.map((name) => ({ name })) } as unknown as ProfileResolver;
   const tokens = {
     canServe: (name: string) => servable.has(name),
     onEvidence: () => false,
@@ -25,7 +26,7 @@ function indicator(store: { unreachable?: boolean; read?: () => Promise<unknown>
   const config = { refresh: { coldWaitMs: 4_000 } } as unknown as BrokerConfig;
   const lifecycle = new Lifecycle();
   const health = new TokenHealthIndicator(config, new HealthIndicatorService(), profiles, tokens, fakeStore, lifecycle);
-  return { health, servable, reads, lifecycle };
+  return { health, servable, reads, lifecycle, names };
 }
 
 describe('TokenHealthIndicator', () => {
@@ -67,6 +68,14 @@ describe('TokenHealthIndicator', () => {
     await failing.health.servable();
     failing.servable.delete('b');
     expect(await failing.health.servable()).toMatchObject({ tokens: { status: 'down' } });
+  });
+
+  it('does not count a profile added by a reload after boot as booting', async () => {
+    const { health, servable, names } = indicator();
+    servable.add('a').add('b');
+    await health.servable();
+    names.push('c');
+    expect(await health.servable()).toMatchObject({ tokens: { status: 'up', without_servable_token: ['c'] } });
   });
 
   it('is red while draining, whatever the tokens', () => {

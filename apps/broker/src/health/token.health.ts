@@ -18,7 +18,9 @@ export const READY_STORE_TIMEOUT_MS = 500;
  * never turns every replica out at once over something they all share.
  *
  * - draining (a graceful shutdown has begun);
- * - not booted: a profile has not had a servable token in memory since this process started;
+ * - booting: not every profile has had a servable token in memory since this process started
+ *   (once they all have, a profile added later by a reload does not count: it has no token on
+ *   any replica either);
  * - a profile without a servable token in memory while this replica's store does not answer
  *   (Redis down or cut off from this replica, its presence lease then lapsing): another
  *   replica may well hold one.
@@ -32,8 +34,9 @@ export const READY_STORE_TIMEOUT_MS = 500;
  */
 @Injectable()
 export class TokenHealthIndicator {
-  /** Profiles that have had a servable token in memory since boot. */
+  /** Profiles that have had a servable token in memory since start, until every one has. */
   private readonly warm = new Set<string>();
+  private booted = false;
 
   constructor(
     @InjectBrokerConfig() private readonly config: BrokerConfig,
@@ -53,7 +56,10 @@ export class TokenHealthIndicator {
   async servable(): Promise<HealthIndicatorResult> {
     const names = this.profiles.all().map(({ name }) => name);
     const missing = names.filter((name) => !this.tokens.canServe(name));
-    for (const name of names) if (!missing.includes(name)) this.warm.add(name);
+    if (!this.booted) {
+      for (const name of names) if (!missing.includes(name)) this.warm.add(name);
+      this.booted = names.every((name) => this.warm.has(name));
+    }
     const session = this.health.check('tokens');
     const profiles = names.length;
     // revoke-previous, presence lease lapsed (Redis out of reach): served on Proof's word only.
@@ -64,8 +70,7 @@ export class TokenHealthIndicator {
       ...(missing.length > 0 ? { without_servable_token: missing } : {}),
     };
     if (missing.length === 0) return session.up(details);
-    const booting = missing.filter((name) => !this.warm.has(name));
-    if (booting.length > 0) return session.down({ ...details, booting });
+    if (!this.booted) return session.down({ ...details, booting: missing.filter((name) => !this.warm.has(name)) });
     if (!(await this.storeAnswers(missing[0]))) return session.down({ ...details, store: 'not answering' });
     return session.up(details);
   }
