@@ -78,10 +78,17 @@ describe('TokenHealthIndicator', () => {
     expect(await health.servable()).toMatchObject({ tokens: { status: 'up', without_servable_token: ['c'] } });
   });
 
-  it('is red while draining, whatever the tokens', () => {
-    const { health, lifecycle } = indicator();
+  it('is red while draining, whatever the tokens, without waiting for the store', async () => {
+    const { health, lifecycle, servable, reads } = indicator({ read: () => new Promise(() => undefined) });
     expect(health.accepting()).toMatchObject({ lifecycle: { status: 'up' } });
+    servable.add('a').add('b');
+    await health.servable();
+    servable.delete('b');
     lifecycle.startDraining();
     expect(health.accepting()).toMatchObject({ lifecycle: { status: 'down' } });
+    const started = Date.now();
+    expect(await health.servable()).toMatchObject({ tokens: { status: 'down' } });
+    expect(Date.now() - started).toBeLessThan(400);
+    expect(reads).toEqual([]);
   });
 });

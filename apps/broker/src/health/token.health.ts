@@ -71,6 +71,8 @@ export class TokenHealthIndicator {
     };
     if (missing.length === 0) return session.up(details);
     if (!this.booted) return session.down({ ...details, booting: missing.filter((name) => !this.warm.has(name)) });
+    // Draining is red already (accepting): no Redis read to slow the probe that says so.
+    if (this.lifecycle.draining) return session.down(details);
     if (!(await this.storeAnswers(missing[0]))) return session.down({ ...details, store: 'not answering' });
     return session.up(details);
   }
