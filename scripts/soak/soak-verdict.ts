@@ -27,7 +27,7 @@ export interface SoakSummary {
   readonly tokensSeen: number;
   readonly upstream: { windows: number; requests: number; worst: string };
   readonly notes: string[];
-  /** The first failures no window excuses, each with the faults in progress around it. */
+  /** The first failures no window excuses (up to 4 per profile), each with the faults in progress around it. */
   readonly unexcusedSamples: string[];
 }
 
@@ -192,9 +192,12 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
       worst: upstreamOver.join(', '),
     },
     notes: record.notes,
-    unexcusedSamples: unexcused.slice(0, 12).map((f) => {
-      const around = events.filter((e) => e.at <= f.at && (e.endedAt ?? record.ended) >= f.startedAt - 5_000);
-      return `${at(f.startedAt)}–${at(f.at)} ${f.caller} ${f.cause}; faults then: ${around.map((e) => `${e.kind} (${e.profile}, ${at(e.at)})`).join(', ') || 'none'}`;
-    }),
+    // The first few of each profile: one profile's long stretch must not hide the others.
+    unexcusedSamples: unexcused
+      .filter((f, i) => unexcused.slice(0, i).filter((g) => g.profile === f.profile).length < 4)
+      .map((f) => {
+        const around = events.filter((e) => e.at <= f.at && (e.endedAt ?? record.ended) >= f.startedAt - 5_000);
+        return `${at(f.startedAt)}–${at(f.at)} ${f.caller} ${f.cause}; faults then: ${around.map((e) => `${e.kind} (${e.profile}, ${at(e.at)})`).join(', ') || 'none'}`;
+      }),
   };
 }
