@@ -28,7 +28,7 @@ module.exports = {
   modulePathIgnorePatterns: ['<rootDir>/libs/.*/dist/'],
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   // The chaos soak's short mode runs on its own (`npm run test:soak`, after the suite in CI):
-  // it reports the open findings of docs/RELIABILITY.md rather than gating every change on them.
+  // several minutes of a multi-process cluster, kept out of the README's test command (it gates CI).
   testPathIgnorePatterns: process.env.SOAK === '1' ? ['/node_modules/'] : ['/node_modules/', '<rootDir>/test/soak/'],
   transform: { '^.+\\.(t|j)s$': swc },
   // The leak scan (test/leak-scan): a ledger of every secret and token, searched at the end.

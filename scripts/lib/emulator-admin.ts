@@ -38,6 +38,8 @@ export const emulatorAdmin = (base: string) => ({
   policy: (policy: 'new' | 'reuse' | 'revoke-previous') => call<unknown>(base, 'PUT', '/policy', { policy }),
   reset: () => call<unknown>(base, 'POST', '/reset'),
   revokeAll: () => call<{ revoked: number }>(base, 'POST', '/revoke-all'),
+  /** Clock skew: Proof's Date header `dateOffsetMs` from the host's clock (0: none). */
+  clock: (dateOffsetMs: number) => call<{ dateOffsetMs: number }>(base, 'PUT', '/clock', { dateOffsetMs }),
   /** Replaces an application's secrets (add a secret, or revoke one): tokens already issued stay valid. */
   setSecrets: (uid: string, secrets: string[]) =>
     call<unknown>(base, 'PUT', `/clients/${encodeURIComponent(uid)}/secrets`, { secrets }),

@@ -10,6 +10,11 @@ export interface ExcuseWindow {
   readonly from: number;
   /** Open until a record with a fence above this one is stored. */
   readonly untilFenceAbove: number;
+  /**
+   * Instead, open until a token expiring after this is served (see `sawExpiry`): under reuse a
+   * refresh before expiry stores the same token again under a newer fence, which ends nothing.
+   */
+  readonly untilExpiryAfter?: number;
   to?: number;
 }
 
@@ -18,19 +23,29 @@ const SETTLE_MS = 1_500;
 /** A window nobody closes (no new token for this long) is closed anyway and reported as such. */
 const MAX_WINDOW_MS = 60_000;
 
+/** Expiries this close belong to the same token (`expires_in` is whole seconds, plus network delay). */
+export const SAME_EXPIRY_MS = 2_000;
+
 export class ExcuseWindows {
   readonly windows: ExcuseWindow[] = [];
 
-  open(profile: string, cause: string, from: number, untilFenceAbove: number): void {
-    this.windows.push({ profile, cause, from, untilFenceAbove });
+  open(profile: string, cause: string, from: number, untilFenceAbove: number, untilExpiryAfter?: number): void {
+    this.windows.push({ profile, cause, from, untilFenceAbove, untilExpiryAfter });
   }
 
   /** Called with every fence sample of a profile: closes the windows a newer token ends. */
   sawFence(profile: string, fence: number, at: number): void {
     for (const w of this.windows.filter((x) => x.profile === profile)) {
-      if (w.to === undefined && fence > w.untilFenceAbove) w.to = at + SETTLE_MS;
+      if (w.to === undefined && w.untilExpiryAfter === undefined && fence > w.untilFenceAbove) w.to = at + SETTLE_MS;
       if (w.to === undefined && at - w.from > MAX_WINDOW_MS) w.to = at;
     }
+  }
+
+  /** Called with every served token's expiry: closes the windows a later-expiring (new) token ends. */
+  sawExpiry(profile: string, expiresAt: number, at: number): void {
+    for (const w of this.windows.filter((x) => x.profile === profile))
+      if (w.to === undefined && w.untilExpiryAfter !== undefined && expiresAt > w.untilExpiryAfter + SAME_EXPIRY_MS)
+        w.to = at + SETTLE_MS;
   }
 
   closeAll(at: number): void {

@@ -30,6 +30,8 @@ export interface FaultContext {
   readonly random: Random;
   readonly windows: ExcuseWindows;
   readonly note: (text: string) => void;
+  /** Names the one replica a fault aims at (recorded with the fault). */
+  readonly target?: (replica: string) => void;
 }
 
 /**

@@ -13,6 +13,7 @@ async function signalReplica(context: FaultContext, replica: SoakReplica, signal
   const { cluster } = context;
   const before = await cluster.redis.stored('revoke-previous');
   const at = Date.now();
+  context.target?.(replica.name);
   await cluster.stopReplica(replica, signal);
   const after = await cluster.redis.stored('revoke-previous');
   const handover = before.handover ?? after.handover;
@@ -37,8 +38,9 @@ function pathFault(
     kind,
     lane: 'infra',
     extraUpstream,
-    async run({ cluster, random }) {
+    async run({ cluster, random, target }) {
       const only = oneReplica ? random.pick(cluster.replicas) : undefined;
+      if (only) target?.(only.name);
       cluster.setRedisMode(mode(random), only);
       await sleep(random.int(min, max));
       cluster.setRedisMode({ kind: 'pass' }, only);

@@ -226,7 +226,22 @@ export class SoakCluster {
       const states = await haproxy.servers();
       return this.replicas.every((r) => states.get(r.name)?.status === 'UP');
     };
-    await waitUntil('every replica UP in haproxy', allUp, { timeoutMs });
+    try {
+      await waitUntil('every replica UP in haproxy', allUp, { timeoutMs });
+    } catch (error) {
+      // Say why: each replica's own readiness report.
+      const reports = await Promise.all(this.replicas.map((r) => this.readiness(r)));
+      throw new Error(`${(error as Error).message}; readiness: ${reports.join('; ')}`);
+    }
+  }
+
+  private async readiness(replica: SoakReplica): Promise<string> {
+    try {
+      const response = await fetch(`${replica.url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+      return `${replica.name} ${response.status} ${JSON.stringify(((await response.json()) as { details?: unknown }).details)}`;
+    } catch (error) {
+      return `${replica.name} no answer (${(error as Error).message})`;
+    }
   }
 
   /** Replicas up and not signalled: those a fault may kill, stop or reload. */

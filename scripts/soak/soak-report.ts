@@ -48,7 +48,7 @@ export function renderSoakMarkdown(summary: SoakSummary, heading: string): strin
           .join('\n'),
     ...(summary.notes.length ? ['', `Notes: ${[...new Set(summary.notes)].join('; ')}.`] : []),
     ...(summary.unexcusedSamples.length
-      ? ['', 'First failures not excused:', '', ...summary.unexcusedSamples.map((s) => `- ${s}`)]
+      ? ['', 'First failures not excused (up to 4 per profile):', '', ...summary.unexcusedSamples.map((s) => `- ${s}`)]
       : []),
     '',
   ].join('\n');

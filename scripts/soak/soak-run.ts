@@ -29,6 +29,8 @@ export interface FaultEvent {
   profile: string;
   readonly at: number;
   readonly extraUpstream: number;
+  /** The one replica it aimed at, if one. */
+  replica?: string;
   endedAt?: number;
   error?: string;
 }
@@ -106,7 +108,7 @@ async function runLane(
     const event: FaultEvent = { kind: fault.kind, profile: 'all', at: Date.now(), extraUpstream: fault.extraUpstream };
     events.push(event);
     try {
-      event.profile = (await fault.run(context)) ?? 'all';
+      event.profile = (await fault.run({ ...context, target: (replica) => (event.replica = replica) })) ?? 'all';
       event.endedAt = Date.now();
       log(
         `  ${((event.at - events[0].at) / 1000).toFixed(1)} s ${fault.kind}${event.profile === 'all' ? '' : ` (${event.profile})`}`,

@@ -27,7 +27,7 @@ export interface SoakSummary {
   readonly tokensSeen: number;
   readonly upstream: { windows: number; requests: number; worst: string };
   readonly notes: string[];
-  /** The first failures no window excuses, each with the faults in progress around it. */
+  /** The first failures no window excuses (up to 4 per profile), each with the faults in progress around it. */
   readonly unexcusedSamples: string[];
 }
 
@@ -47,6 +47,12 @@ export interface SoakRecord {
 /** Replicas wake from (refresh point - jitter) of a token's life: at most one token per this period. */
 const MIN_REFRESH_PERIOD_MS =
   (SOAK_TIMINGS.refreshAtFraction - SOAK_TIMINGS.jitterFraction) * SOAK_TIMINGS.tokenTtlSeconds * 1000;
+/** After a replica's path to Redis heals: reconnect, re-read, and a sample in flight. */
+const CUT_OFF_SETTLE_MS = 3_000;
+/** Whether fault `e` kept `replica` from hearing of a new token: Redis itself, its path, or the replica stopped. */
+const isolates = (e: FaultEvent, replica: string): boolean =>
+  /^redis-(kill|restart|pause|blackhole)/.test(e.kind) ||
+  (e.replica === replica && /^replica-(redis-blackhole|sigstop)/.test(e.kind));
 /** A short label for a token in the report (never the token). */
 const label = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 10);
 const countBy = <T>(items: T[], key: (item: T) => string) =>
@@ -87,7 +93,27 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
     const revokedAt = lookups.get(s.token)?.revokedAtMs;
     return w !== undefined && w.cause.startsWith('Proof revoked') && revokedAt != null && revokedAt >= w.from - 50;
   };
-  const badUnexcused = bad.filter((s) => !outOfBand(s));
+  // A replica cut off from Redis (or stopped) meanwhile cannot learn of the new token: it serves
+  // the revoked one, which nobody can know is revoked before a caller reports it, until it is
+  // back. Excused while such a fault on its path lasts, and CUT_OFF_SETTLE_MS after.
+  const cutOff = (s: (typeof bad)[number]) => {
+    const revokedAt = lookups.get(s.token)?.revokedAtMs;
+    const revokeAll = windows.windows.find(
+      (w) =>
+        w.profile === s.profile && w.cause.startsWith('Proof revoked') && revokedAt != null && revokedAt >= w.from - 50,
+    );
+    return (
+      revokeAll !== undefined &&
+      events.some(
+        (e) =>
+          isolates(e, s.replica) &&
+          e.at <= s.at &&
+          (e.endedAt ?? record.ended) >= revokeAll.from &&
+          (e.endedAt ?? record.ended) + CUT_OFF_SETTLE_MS >= s.at,
+      )
+    );
+  };
+  const badUnexcused = bad.filter((s) => !outOfBand(s) && !cutOff(s));
   const describeBad = (s: (typeof bad)[number]) => {
     const l = lookups.get(s.token)!;
     const why = !l.known
@@ -119,7 +145,7 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
     {
       name: 'no expired or revoked token served by a replica',
       ok: badUnexcused.length === 0 && watch.served.length > 0,
-      detail: `${watch.served.length} samples of ${tokens.length} tokens; ${bad.length - badUnexcused.length} revoked out of band (excused); ${badUnexcused.length} bad${badUnexcused.length ? `: ${badUnexcused.slice(0, 5).map(describeBad).join('; ')}` : ''}`,
+      detail: `${watch.served.length} samples of ${tokens.length} tokens; ${bad.length - badUnexcused.length} revoked out of band (excused: in the revoke-all window, or on a replica cut off from Redis then); ${badUnexcused.length} bad${badUnexcused.length ? `: ${badUnexcused.slice(0, 5).map(describeBad).join('; ')}` : ''}`,
     },
     {
       name: 'stored fence never decreases',
@@ -149,12 +175,15 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
       excused: countBy(excused, byCause),
       unexcused: countBy(unexcused, byCause),
     },
-    windows: windows.windows.map((w) => ({
-      cause: `${w.profile}: ${w.cause}`,
-      fromS: Math.round((w.from - started) / 100) / 10,
-      durationS: Math.round(((w.to ?? record.ended) - w.from) / 100) / 10,
-      failures: excused.filter((f) => excuse(f) === w).length,
-    })),
+    // A window a newer token closed before it opened excused nothing: left out.
+    windows: windows.windows
+      .filter((w) => (w.to ?? record.ended) > w.from)
+      .map((w) => ({
+        cause: `${w.profile}: ${w.cause}`,
+        fromS: Math.round((w.from - started) / 100) / 10,
+        durationS: Math.round(((w.to ?? record.ended) - w.from) / 100) / 10,
+        failures: excused.filter((f) => excuse(f) === w).length,
+      })),
     servedSamples: watch.served.length,
     tokensSeen: tokens.length,
     upstream: {
@@ -163,9 +192,12 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
       worst: upstreamOver.join(', '),
     },
     notes: record.notes,
-    unexcusedSamples: unexcused.slice(0, 12).map((f) => {
-      const around = events.filter((e) => e.at <= f.at && (e.endedAt ?? record.ended) >= f.startedAt - 5_000);
-      return `${at(f.startedAt)}–${at(f.at)} ${f.caller} ${f.cause}; faults then: ${around.map((e) => `${e.kind} (${e.profile}, ${at(e.at)})`).join(', ') || 'none'}`;
-    }),
+    // The first few of each profile: one profile's long stretch must not hide the others.
+    unexcusedSamples: unexcused
+      .filter((f, i) => unexcused.slice(0, i).filter((g) => g.profile === f.profile).length < 4)
+      .map((f) => {
+        const around = events.filter((e) => e.at <= f.at && (e.endedAt ?? record.ended) >= f.startedAt - 5_000);
+        return `${at(f.startedAt)}–${at(f.at)} ${f.caller} ${f.cause}; faults then: ${around.map((e) => `${e.kind} (${e.profile}, ${at(e.at)})`).join(', ') || 'none'}`;
+      }),
   };
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FAST_BROKER_TIMINGS } from '../lib/fast-timings';
-import type { ExcuseWindows } from './excuse-windows';
+import { type ExcuseWindows, SAME_EXPIRY_MS } from './excuse-windows';
 import type { SoakCluster, SoakProfile } from './soak-cluster';
 
 export interface ServedSample {
@@ -40,7 +40,7 @@ export class SoakWatch {
   fenceSamples = 0;
   private readonly lastFence = new Map<string, number>();
   /** Expiry times of the reuse profile's tokens already given a window. */
-  private readonly reuseGaps = new Set<number>();
+  private readonly reuseGaps: number[] = [];
   private running = true;
   private readonly loops: Promise<void>[];
 
@@ -88,11 +88,14 @@ export class SoakWatch {
    * token (RELIABILITY.md, "not guaranteed"): a window, once per token.
    */
   private reuseGap(expiresAt: number): void {
-    const fence = this.lastFence.get('reuse');
-    if (this.reuseGaps.has(expiresAt) || fence === undefined) return;
-    this.reuseGaps.add(expiresAt);
+    // Closed by a token that expires later, not by a newer fence: a refresh before expiry
+    // stores the same token again (a newer fence), which would close it before it opened.
+    this.windows.sawExpiry('reuse', expiresAt, Date.now());
+    // The same token stored again reports an expiry up to a second off (whole seconds left).
+    if (this.reuseGaps.some((known) => Math.abs(known - expiresAt) <= SAME_EXPIRY_MS)) return;
+    this.reuseGaps.push(expiresAt);
     const from = expiresAt - Number(FAST_BROKER_TIMINGS.BROKER_MIN_TTL_SECONDS) * 1000 - REUSE_MARGIN_MS;
-    this.windows.open('reuse', 'reuse: the token Proof hands back is past the floor', from, fence);
+    this.windows.open('reuse', 'reuse: the token Proof hands back is past the floor', from, Infinity, expiresAt);
   }
 
   private async sampleFence(): Promise<void> {

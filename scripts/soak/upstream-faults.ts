@@ -79,6 +79,20 @@ export const upstreamFaults: Fault[] = [
     },
   },
   {
+    // Proof's clock off by 10 s to 1 h (its Date header): expiry is expires_in, so nothing changes.
+    kind: 'proof-clock-skew (Date header ±10 s-1 h, 3-10 s)',
+    lane: 'upstream',
+    extraUpstream: 1,
+    async run({ cluster, random }) {
+      const profile = random.pick(cluster.profiles);
+      await profile.admin.clock((random.next() < 0.5 ? -1 : 1) * random.int(10_000, 3_600_000));
+      if (random.next() < 0.5) await forceRefresh(cluster, profile.name);
+      await sleep(random.int(3_000, 10_000));
+      await profile.admin.clock(0);
+      return profile.name;
+    },
+  },
+  {
     kind: 'forced-refresh (POST /token/refresh)',
     lane: 'upstream',
     extraUpstream: 1,

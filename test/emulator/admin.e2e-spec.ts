@@ -205,6 +205,28 @@ describe('admin API (/_emulator)', () => {
     expect(bodyOf<{ tokens: TokenLookup[] }>(lookup).tokens[0]?.known).toBe(false);
     expect((await tokenRequest(url, 'app-1', SECRET_1)).status).toBe(200);
   });
+
+  it('skews the Date header of every answer (PUT /_emulator/clock) until set back or reset, expiry unchanged', async () => {
+    const skewOf = (response: request.Response) => Date.parse(response.headers['date']) - Date.now();
+    await admin().put('/_emulator/clock').send({ dateOffsetMs: -600_000 }).expect(200, { dateOffsetMs: -600_000 });
+    const granted = await tokenRequest(url, 'app-1', SECRET_1);
+    expect(skewOf(granted)).toBeGreaterThan(-605_000);
+    expect(skewOf(granted)).toBeLessThan(-595_000);
+    expect(bodyOf<ProofTokenResponse>(granted).expires_in).toBe(3600);
+    expect(skewOf(await tokenInfo(url, bodyOf<ProofTokenResponse>(granted).access_token))).toBeLessThan(-595_000);
+
+    await admin().put('/_emulator/clock').send({ dateOffsetMs: 3_600_000 }).expect(200);
+    expect(skewOf(await tokenRequest(url, 'app-1', SECRET_1))).toBeGreaterThan(3_595_000);
+    await admin().post('/_emulator/reset').expect(200);
+    expect(Math.abs(skewOf(await tokenRequest(url, 'app-1', SECRET_1)))).toBeLessThan(5_000);
+
+    const refused = await admin().put('/_emulator/clock').send({ dateOffsetMs: 'soon' }).expect(400);
+    expect(JSON.stringify(refused.body)).toContain('dateOffsetMs');
+    await admin()
+      .put('/_emulator/clock')
+      .send({ dateOffsetMs: 2 * 86_400_000 })
+      .expect(400);
+  });
 });
 
 describe('emulator options', () => {

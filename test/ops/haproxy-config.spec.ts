@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertHaproxyInstalled, parseServerStats, renderHaproxyConfig } from '../support/haproxy';
@@ -41,14 +41,32 @@ describe('HAProxy configs', () => {
       'option redispatch 1',
       'server broker1 127.0.0.1:18081 check',
       'server broker2 127.0.0.1:18082 check',
+      // Fail-open by default: every replica when none is ready.
+      'option allbackups',
+      'server broker1-open 127.0.0.1:18081 backup',
+      'server broker2-open 127.0.0.1:18082 backup',
     ]) {
       expect(cfg).toContain(`\n  ${line}\n`);
     }
     expect(cfg).toMatch(/\n {2}retry-on .*\bconn-failure\b.*\bempty-response\b/);
   });
 
-  it('docker/haproxy.cfg is valid', () => {
+  it('docker/haproxy.cfg is valid, and fail-open like the local one', () => {
     expect(() => haproxyCheck(join(ROOT, 'docker/haproxy.cfg'))).not.toThrow();
+    const cfg = readFileSync(join(ROOT, 'docker/haproxy.cfg'), 'utf8');
+    expect(cfg).toMatch(/^\s*option allbackups$/m);
+    for (const name of ['broker1', 'broker2', 'broker3'])
+      expect(cfg).toMatch(new RegExp(`^\\s*server ${name}-open ${name}:3000 backup$`, 'm'));
+  });
+
+  it('renders without the backups when fail-open is turned off', () => {
+    const cfg = renderHaproxyConfig({
+      port: 1,
+      servers: [{ name: 'b1', port: 2 }],
+      statsSocket: '/x',
+      failOpen: false,
+    });
+    expect(cfg).not.toContain('backup');
   });
 
   it('reads server states and retry counters from `show stat`', () => {

@@ -2,6 +2,7 @@ import { PROOF_TOKEN_PATH } from '@app/proof-contract';
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AdminController } from './admin/admin.controller';
+import { DateSkewService } from './admin/date-skew.service';
 import { EmulatorAdminService } from './admin/emulator-admin.service';
 import { EmulatorStatsService } from './admin/emulator-stats.service';
 import { FaultInjectorService } from './admin/fault-injector.service';
@@ -48,6 +49,7 @@ export class EmulatorModule implements NestModule {
         EmulatorStatsService,
         FaultInjectorService,
         EmulatorAdminService,
+        DateSkewService,
       ],
     };
   }

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DateSkewService } from './admin/date-skew.service';
 import { EmulatorOptions, resolveEmulatorConfig } from './config/emulator-options';
 import { EmulatorModule } from './emulator.module';
 import { MAX_BODY_BYTES, registerRawBodyParser } from './http/raw-body.parser';
@@ -34,6 +35,18 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   registerRawBodyParser(app.getHttpAdapter().getInstance());
   // Test-only resource endpoints (a proxy's fidelity), with the admin API only.
   if (config.admin) registerFidelityRoutes(app.getHttpAdapter().getInstance(), app.get(TokenRegistryService));
+  // Clock skew set through the admin API (PUT /_emulator/clock): Node sends its own Date otherwise.
+  if (config.admin) {
+    const skew = app.get(DateSkewService);
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onSend', (_request, reply, payload, done) => {
+        const date = skew.header();
+        if (date !== undefined) void reply.header('date', date);
+        done(null, payload);
+      });
+  }
   await app.listen(config.port, config.host);
   const port = listeningPort(app.getHttpServer().address());
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

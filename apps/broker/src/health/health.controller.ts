@@ -17,7 +17,7 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** This replica can serve a token for every profile from memory right now, and is not draining. */
+  /** Red only for causes local to this replica: draining, booting, its store not answering (see TokenHealthIndicator). */
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {

@@ -6,7 +6,7 @@ import { HealthController } from './health.controller';
 import { Lifecycle } from './lifecycle.service';
 import { TokenHealthIndicator } from './token.health';
 
-/** The probes: live, and ready (not draining, a servable token for every profile). */
+/** The probes: live, and ready (red only for causes local to the replica: TokenHealthIndicator). */
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json', logger: false }), ProfilesModule, ServeModule],
   controllers: [HealthController],

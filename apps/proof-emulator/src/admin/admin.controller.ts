@@ -1,7 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
 import { TokenPolicy } from '../config/emulator-config';
 import { AdminBodyPipe } from './admin-body.pipe';
-import { FaultRequestDto, PolicyRequestDto, SecretsRequestDto, TokenLookupRequestDto } from './admin.dto';
+import {
+  ClockRequestDto,
+  FaultRequestDto,
+  PolicyRequestDto,
+  SecretsRequestDto,
+  TokenLookupRequestDto,
+} from './admin.dto';
 import { EmulatorAdminService, TokenLookup } from './emulator-admin.service';
 import { EmulatorStats, EmulatorStatsService } from './emulator-stats.service';
 import { QueuedFault } from './fault-injector.service';
@@ -39,6 +45,11 @@ export class AdminController {
   @Put('policy')
   setPolicy(@Body(new AdminBodyPipe(PolicyRequestDto)) body: PolicyRequestDto): { policy: TokenPolicy } {
     return this.admin.setPolicy(body.policy);
+  }
+
+  @Put('clock')
+  setClock(@Body(new AdminBodyPipe(ClockRequestDto)) body: ClockRequestDto): { dateOffsetMs: number } {
+    return this.admin.setDateOffset(body.dateOffsetMs);
   }
 
   @Put('clients/:uid/secrets')

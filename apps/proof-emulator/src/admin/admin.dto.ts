@@ -12,6 +12,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { TOKEN_POLICIES, TokenPolicy } from '../config/emulator-config';
+import { MAX_DATE_OFFSET_MS } from './date-skew.service';
 import { FAULT_MODES, FaultMode } from './fault-injector.service';
 
 /** POST /_emulator/faults */
@@ -57,6 +58,14 @@ export class SecretsRequestDto {
   @IsString({ each: true })
   @MinLength(1, { each: true })
   secrets!: string[];
+}
+
+/** PUT /_emulator/clock: Proof's `Date` header this far from the host's clock (0: none). */
+export class ClockRequestDto {
+  @IsInt()
+  @Min(-MAX_DATE_OFFSET_MS)
+  @Max(MAX_DATE_OFFSET_MS)
+  dateOffsetMs!: number;
 }
 
 /** PUT /_emulator/policy */

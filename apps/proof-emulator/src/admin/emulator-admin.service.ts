@@ -3,6 +3,7 @@ import { TokenPolicy } from '../config/emulator-config';
 import { ClientAuthenticatorService } from '../oauth/client-authenticator.service';
 import { TokenRegistryService } from '../oauth/token-registry.service';
 import { FaultRequestDto } from './admin.dto';
+import { DateSkewService } from './date-skew.service';
 import { EmulatorStatsService } from './emulator-stats.service';
 import { FaultInjectorService, QueuedFault } from './fault-injector.service';
 
@@ -22,7 +23,14 @@ export class EmulatorAdminService {
     private readonly stats: EmulatorStatsService,
     private readonly faults: FaultInjectorService,
     private readonly clients: ClientAuthenticatorService,
+    private readonly skew: DateSkewService,
   ) {}
+
+  /** Clock skew: every answer's Date header `dateOffsetMs` from this host's clock. */
+  setDateOffset(dateOffsetMs: number): { dateOffsetMs: number } {
+    this.skew.set(dateOffsetMs);
+    return { dateOffsetMs: this.skew.offsetMs };
+  }
 
   /** A secret added to or revoked from an application, as on Proof's dashboard: tokens are kept. */
   setSecrets(uid: string, secrets: readonly string[]): { secrets: number } {
@@ -64,12 +72,13 @@ export class EmulatorAdminService {
     return { revoked: this.registry.revokeAll() };
   }
 
-  /** Back to a fresh emulator: no tokens, zero counters, no faults, the configured policy. */
+  /** Back to a fresh emulator: no tokens, zero counters, no faults, no skew, the configured policy. */
   reset(): Record<string, never> {
     this.registry.reset();
     this.stats.reset();
     this.faults.clear();
     this.clients.resetSecrets();
+    this.skew.set(0);
     return {};
   }
 }

@@ -3,7 +3,7 @@ import { MemoryTokenStore } from '../../store/memory-token-store';
 import { makeRecord } from '../../../../../test/support/token-records';
 import { unitConfig } from '../../../../../test/support/unit-config';
 import { TokenCache } from '../token-cache.service';
-import { TokenRestorer } from './token-restorer.service';
+import { RESTORE_ORDER_MAX_MS, TokenRestorer } from './token-restorer.service';
 
 const T0 = 1_700_000_000_000;
 
@@ -50,6 +50,55 @@ describe('TokenRestorer', () => {
     jest.spyOn(store, 'read').mockRejectedValue(new Error('connection refused'));
     await expect(restorer.restoreAll()).resolves.toBeUndefined();
     expect(published).toEqual([]);
+  });
+
+  describe('on reconnect to a store that came back empty: the stored fence never goes down', () => {
+    it('does not write back a token older than a fence it has seen written', async () => {
+      restorer.onApplicationBootstrap();
+      cache.offer(makeRecord('default', 16));
+      // 17 was announced, then Redis lost everything before this replica read it.
+      await store.publish({ profile: 'default', fence: 17, kind: 'written' });
+      await restorer.restoreAll();
+      expect(await store.read('default')).toBeUndefined();
+      expect(published).toEqual([17]);
+    });
+
+    it('does not write back a token that a revoke-previous hand-over is revoking', async () => {
+      cache.offer(makeRecord('default', 16));
+      cache.pause('default', 17);
+      await restorer.restoreAll();
+      expect(await store.read('default')).toBeUndefined();
+    });
+
+    it('lets the newest token go first, so an older one is never stored before it', async () => {
+      // Another replica that missed fence 17 (its announcement lost with Redis' data) still holds 16.
+      const lagging = new TokenCache(config);
+      lagging.offer(makeRecord('default', 16, { receivedAt: T0 - 12_000, expiresAt: T0 + 12_000 }));
+      const laggingRestorer = new TokenRestorer(config, store, lagging, new ProfileResolver(config));
+      cache.offer(makeRecord('default', 17, {}, 24_000));
+      jest.setSystemTime(T0 + 500);
+      const stored: number[] = [];
+      const write = store.write.bind(store);
+      jest.spyOn(store, 'write').mockImplementation(async (record) => {
+        const ok = await write(record);
+        if (ok) stored.push(record.fence);
+        return ok;
+      });
+      // The lagging replica hears of the reconnect first.
+      const both = Promise.all([laggingRestorer.restoreAll(), restorer.restoreAll()]);
+      await jest.advanceTimersByTimeAsync(RESTORE_ORDER_MAX_MS + 100);
+      await both;
+      expect(stored).toEqual([17]);
+      expect(published).toEqual([17]);
+    });
+
+    it('still writes back the only token there is', async () => {
+      cache.offer(makeRecord('default', 5, { receivedAt: T0 - 20_000, expiresAt: T0 + 4_000 }));
+      const done = restorer.restoreAll();
+      await jest.advanceTimersByTimeAsync(RESTORE_ORDER_MAX_MS);
+      await done;
+      expect((await store.read('default'))?.fence).toBe(5);
+    });
   });
 
   describe('keepWriting: a fresh token whose write failed', () => {

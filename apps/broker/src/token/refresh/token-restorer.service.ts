@@ -15,18 +15,29 @@ import { TokenCache } from '../token-cache.service';
  */
 export type Restored = 'written' | 'stored' | 'newer' | 'none' | 'failed';
 
+/** The longest a reconnect's write-back waits, for the holder of the oldest token. */
+export const RESTORE_ORDER_MAX_MS = 1_500;
+
 /**
  * Writes the token this replica holds back to Redis, with its own fence: when Redis comes
  * back (restarted empty, failed over), and after a refresh whose final write failed (the new
  * token is served from memory meanwhile, see TokenRefresher). The fenced compare-and-set
- * makes one write win and keeps the fence from going backwards; other replicas then
- * reconcile to it.
+ * makes one write win; other replicas then reconcile to it.
+ *
+ * Redis restarted empty has lost its fence too, so the compare-and-set alone would take an
+ * older token first and let a newer one replace it: the stored fence would go down (a
+ * replica still holding the token a revoke-previous refresh revoked would even store a
+ * revoked token). So on reconnect a replica does not write back a token older than a fence
+ * it has seen written or handed over to, and the newest token goes first: each waits in
+ * proportion to its token's age (RESTORE_ORDER_MAX_MS at most), then reads again.
  */
 @Injectable()
 export class TokenRestorer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TokenRestorer.name);
   private readonly retrying = new Set<string>();
   private readonly closing = new AbortController();
+  /** Per profile, the highest fence this replica has seen written (pub/sub), held or not. */
+  private readonly seen = new Map<string, number>();
 
   constructor(
     @InjectBrokerConfig() private readonly config: BrokerConfig,
@@ -36,6 +47,9 @@ export class TokenRestorer implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   onApplicationBootstrap(): void {
+    this.store.onUpdate(({ profile, fence, kind }) => {
+      if (kind === 'written' && fence > (this.seen.get(profile) ?? 0)) this.seen.set(profile, fence);
+    });
     this.store.onReconnect(() => void this.restoreAll());
   }
 
@@ -97,6 +111,7 @@ export class TokenRestorer implements OnApplicationBootstrap, OnApplicationShutd
   private pause(ms: number): Promise<boolean> {
     const signal = this.closing.signal;
     if (signal.aborted) return Promise.resolve(false);
+    if (ms <= 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const closed = () => {
         clearTimeout(timer);
@@ -110,10 +125,31 @@ export class TokenRestorer implements OnApplicationBootstrap, OnApplicationShutd
     });
   }
 
+  /**
+   * A newer fence this replica knows of than the token it holds: one seen written, or a
+   * hand-over (revoke-previous) that keeps the held token unserved.
+   */
+  private superseded(held: TokenRecord): boolean {
+    return (this.seen.get(held.profile) ?? 0) > held.fence || (this.cache.handingOver(held.profile) ?? 0) > held.fence;
+  }
+
+  /** On reconnect, the newest token first: a wait that grows with the held token's age. */
+  private orderDelayMs(held: TokenRecord, now: number): number {
+    const lifetime = Math.max(1, held.expiresAt - held.receivedAt);
+    return Math.round(RESTORE_ORDER_MAX_MS * Math.min(1, Math.max(0, now - held.receivedAt) / lifetime));
+  }
+
   /** `afterFailedWrite`: a token already stored with our fence is ours (an answer lost), announce it. */
   private async restore(profile: string, afterFailedWrite = false): Promise<Restored> {
+    if (!afterFailedWrite) {
+      const before = this.cache.get(profile);
+      if (!before || before.expiresAt <= Date.now()) return 'none';
+      if (this.superseded(before)) return 'newer';
+      if (!(await this.pause(this.orderDelayMs(before, Date.now())))) return 'failed';
+    }
     const held = this.cache.get(profile);
     if (!held || held.expiresAt <= Date.now()) return 'none';
+    if (!afterFailedWrite && this.superseded(held)) return 'newer';
     try {
       const stored = await this.store.read(profile);
       if (stored && (stored.fence > held.fence || (stored.fence === held.fence && !afterFailedWrite))) return 'newer';
