@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { ExcuseWindows } from './excuse-windows';
 import { SoakCallers } from './soak-callers';
 import { SoakCluster, SoakPaths } from './soak-cluster';
@@ -74,6 +75,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   }
   const ended = Date.now();
   windows.closeAll(ended);
+  // SOAK_DUMP=file: the raw timeline (faults, failed calls, windows) for an analysis the summary does not make.
+  if (process.env.SOAK_DUMP) {
+    const dump = { started, ended, events, failures: callers.failures, windows: windows.windows };
+    writeFileSync(process.env.SOAK_DUMP, JSON.stringify(dump));
+  }
   try {
     return await judgeSoak({
       cluster,
