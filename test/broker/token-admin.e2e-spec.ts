@@ -105,6 +105,12 @@ describe('POST /token/refresh (real Redis, real emulator)', () => {
   });
 
   it('refuses a refresh of a token younger than a tenth of its life: 429 refresh_too_soon with Retry-After', async () => {
+    // Stand alone: start from a token refreshed just now, however long the earlier tests took
+    // (on a loaded machine the boot-time token can be past a tenth of its life by now).
+    const first = await refresh('root', '/token/refresh?profile=default');
+    if (first.status === 429) await sleep(Number(first.headers['retry-after']) * 1000 + 200);
+    if (first.status === 429) expect((await refresh('root', '/token/refresh?profile=default')).status).toBe(200);
+    else expect(first.status).toBe(200);
     const token = await currentToken();
     const before = await tokenRequests();
     const res = await refresh('root', '/token/refresh?profile=default');

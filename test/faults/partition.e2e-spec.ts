@@ -101,7 +101,9 @@ describe('Redis down for every replica, policy revoke-previous', () => {
   it('killed across the refresh point for 8 s: every request answered 200, no revoked token', async () => {
     const c = cluster();
     const checksBefore = (await c.admin.stats()).tokenInfoRequests;
+    const countingSince = Date.now();
     let checks = 0;
+    let countedMs = 0;
     const result = await runScenario(
       c,
       { order: 13, name: 'Redis down for every replica across the refresh point (8 s)', extraUpstream: 1 },
@@ -114,13 +116,15 @@ describe('Redis down for every replica, policy revoke-previous', () => {
         await c.redis.restart();
         s.healed();
         checks = (await c.admin.stats()).tokenInfoRequests - checksBefore;
+        countedMs = Date.now() - countingSince;
         s.note(`${checks} token/info checks by the replicas during the outage`);
       },
     );
     expectCallersUnharmed(result);
     // The outage outlived the presence lease (3 s presence TTL here): served on Proof's word,
-    // asked at most once per BROKER_LEASE_CHECK_INTERVAL_MS by each replica.
+    // asked at most once per BROKER_LEASE_CHECK_INTERVAL_MS by each replica, over the whole
+    // time the checks were counted (on a loaded machine the kill and restart add seconds to the 8).
     expect(checks).toBeGreaterThan(0);
-    expect(checks).toBeLessThanOrEqual(c.replicas.length * (Math.ceil(8_000 / TIMINGS.leaseCheckIntervalMs) + 1));
+    expect(checks).toBeLessThanOrEqual(c.replicas.length * (Math.ceil(countedMs / TIMINGS.leaseCheckIntervalMs) + 1));
   }, 90_000);
 });
