@@ -1,20 +1,8 @@
-/** Typed access to the emulator's admin API (`/_emulator`), for assertions. */
-export interface EmulatorStats {
-  tokenRequests: number;
-  tokensIssued: number;
-  tokensRevoked: number;
-  tokenInfoRequests: number;
-  /** Per application (client id): requests, issued and revoked tokens. */
-  clients: Record<string, { tokenRequests: number; tokensIssued: number; tokensRevoked: number }>;
-}
+/** Typed access to the emulator's admin API (`/_emulator`), for assertions: the emulator's own types. */
+import type { EmulatorStats } from '../../apps/proof-emulator/src/admin/emulator-stats.service';
+import type { TokenLookup } from '../../apps/proof-emulator/src/admin/emulator-admin.service';
 
-export interface TokenLookup {
-  known: boolean;
-  clientId: string | null;
-  issuedAtMs: number | null;
-  expiresAtMs: number | null;
-  revokedAtMs: number | null;
-}
+export type { EmulatorStats, TokenLookup };
 
 async function call<T>(base: string, method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(`${base}/_emulator${path}`, {
