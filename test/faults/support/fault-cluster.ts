@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { BrokerEnv } from '../../../apps/broker/src/config/broker-env.schema';
 import { startEmulator, StartedEmulator } from '../../../apps/proof-emulator/src/start-emulator';
@@ -196,6 +198,10 @@ export class FaultCluster {
 
   async close(): Promise<void> {
     for (const r of this.replicas) r.process.child.kill('SIGCONT');
+    // FAULT_DUMP_DIR=dir keeps each replica's log (with FAULT_LOG_LEVEL=log: hand-overs, leases) to place a failure.
+    const dumpDir = process.env.FAULT_DUMP_DIR;
+    if (dumpDir)
+      for (const r of this.replicas) writeFileSync(join(dumpDir, `${r.name}-${Date.now()}.log`), r.process.output());
     await Promise.all(this.replicas.map((r) => r.process.stop('SIGTERM', 5_000)));
     await Promise.all([...this.proxies].map((p) => p.close()));
     this.direct.disconnect();

@@ -136,7 +136,7 @@ export async function runScenario(
   if (inFlightAtKill > 0) notes.push(`${inFlightAtKill} requests in flight to the killed replica failed with it`);
   const non200 = served.filter((s) => s.status !== 200 && !diedWithReplica(s));
   if (badTokens.length > 0) notes.push(describeBadTokens(cluster, badTokens));
-  if (non200.length > 0) notes.push(describeNon200(cluster, non200));
+  if (non200.length > 0) notes.push(describeNon200(cluster, non200, faultAt ?? started));
   const durationMs = ended - started;
   const seconds = (from: number | undefined, to: number | undefined) =>
     from === undefined || to === undefined ? null : Math.max(0, to - from) / 1000;
@@ -177,8 +177,15 @@ function describeBadTokens(cluster: FaultCluster, bad: BadToken[]): string {
   );
 }
 
-function describeNon200(cluster: FaultCluster, failed: ServedRequest[]): string {
-  return `${failed.length} non-200 (${countBy(failed, (f) => `${f.status} ${f.error ?? ''}`.trim())}) from ${countBy(failed, (f) => cluster.nameOf(f.target))}`;
+/** "N non-200 (503 token_unavailable (n)) from r1 (n), sent +A..+B s after the fault started, answered after up to C ms". */
+function describeNon200(cluster: FaultCluster, failed: ServedRequest[], faultAt: number): string {
+  const sent = failed.map((f) => (f.startedAt - faultAt) / 1000);
+  const seconds = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
+  return (
+    `${failed.length} non-200 (${countBy(failed, (f) => `${f.status} ${f.error ?? ''}`.trim())}) from ${countBy(failed, (f) => cluster.nameOf(f.target))}, ` +
+    `sent ${seconds(Math.min(...sent))}..${seconds(Math.max(...sent))} s after the fault started, ` +
+    `answered after up to ${Math.max(...failed.map((f) => f.at - f.startedAt))} ms`
+  );
 }
 
 function countBy<T>(items: T[], key: (item: T) => string): string {
