@@ -133,6 +133,8 @@ export interface BrokerOptions {
   readonly shortTokens?: boolean;
   /** More settings, e.g. BROKER_ACCESS_LOG. */
   readonly env?: Record<string, string>;
+  /** Another build's main.js (`--ab`: a baseline beside this build). Default: this build's. */
+  readonly main?: string;
 }
 
 export interface Broker {
@@ -151,7 +153,7 @@ export async function startBroker(name: string, options: BrokerOptions): Promise
     `broker ${name}`,
     process.execPath,
     // Production's V8 flags: the bench measures what runs.
-    [...BROKER_NODE_FLAGS, ...(options.nodeArgs ?? []), BROKER_MAIN],
+    [...BROKER_NODE_FLAGS, ...(options.nodeArgs ?? []), options.main ?? BROKER_MAIN],
     {
       ...BROKER_ENV,
       ...(options.shortTokens ? SHORT_TOKEN_TIMINGS : {}),
