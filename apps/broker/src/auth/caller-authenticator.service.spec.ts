@@ -1,7 +1,7 @@
 import type { BrokerConfig, CallerConfig } from '../config/broker-config';
 import { LiveConfig } from '../config/live-config.service';
 import { ForbiddenError, UnauthenticatedError } from '../http/broker.errors';
-import { bearerKey, CallerAuthenticator } from './caller-authenticator.service';
+import { CallerAuthenticator } from './caller-authenticator.service';
 import { hashCallerKey } from './caller-key';
 
 const entry = (name: string, keys: string[], profiles = ['*']): CallerConfig => ({
@@ -62,48 +62,5 @@ describe('CallerAuthenticator', () => {
     expect(() => auth.authorize(caller, 'token:read', 'alpha')).not.toThrow();
     expect(() => auth.authorize(caller, 'token:read', 'beta')).toThrow(ForbiddenError);
     expect(() => auth.authorize(caller, 'token:info', 'alpha')).toThrow(ForbiddenError);
-  });
-
-  it('reads the key exactly as /^bearer +([\x21-\x7e]{1,256})$/i does, on random and edge-case values', () => {
-    const reference = (value: string) => /^bearer +([\x21-\x7e]{1,256})$/i.exec(value)?.[1];
-    const pieces = [
-      'Bearer',
-      'bearer',
-      'BEARER',
-      'bEaReR',
-      'Bearr',
-      'Bearers',
-      'beare',
-      ' ',
-      '  ',
-      '\t',
-      'k',
-      'key-a1',
-      '~',
-      '!',
-      '\x7f',
-      '\x20',
-      'é',
-      '☃',
-      '\x00',
-      'k'.repeat(250),
-    ];
-    const values = [
-      '',
-      'Bearer',
-      'Bearer ',
-      'Bearer  ',
-      'Bearer k',
-      `Bearer ${'k'.repeat(256)}`,
-      `Bearer ${'k'.repeat(257)}`,
-    ];
-    let seed = 7;
-    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-    for (let n = 0; n < 5_000; n++) {
-      const count = 1 + Math.floor(next() * 4);
-      values.push(Array.from({ length: count }, () => pieces[Math.floor(next() * pieces.length)]).join(''));
-    }
-    for (const value of values) expect([value, bearerKey(value)]).toEqual([value, reference(value)]);
-    expect(bearerKey(undefined)).toBeUndefined();
   });
 });

@@ -7,31 +7,6 @@ import { hashCallerKey } from './caller-key';
 
 /** Keys are 43-char base64url strings; anything much longer is refused before hashing. */
 const MAX_KEY_LENGTH = 256;
-const SCHEME = 'bearer';
-
-/**
- * The key of `Bearer <key>`, or undefined. RFC 9110 §11.1: the scheme is case-insensitive and
- * `1*SP` parts it from the credentials (RFC 6750 §2.1: `"Bearer" 1*SP b64token`); a tab is not
- * a separator there. The key: 1 to MAX_KEY_LENGTH visible ASCII characters (%x21-7E). Node has
- * already trimmed whitespace around the whole value. What /^bearer +([\x21-\x7e]{1,256})$/i
- * matches, without the match array a regular expression allocates on every request.
- */
-export function bearerKey(authorization: string | undefined): string | undefined {
-  if (authorization === undefined || authorization.length <= SCHEME.length + 1) return undefined;
-  // `| 0x20` lowercases an ASCII letter; only 'B' and 'b' (and so on) give the scheme's letters.
-  for (let i = 0; i < SCHEME.length; i++) {
-    if ((authorization.charCodeAt(i) | 0x20) !== SCHEME.charCodeAt(i)) return undefined;
-  }
-  let start = SCHEME.length;
-  while (authorization.charCodeAt(start) === 0x20) start++;
-  const length = authorization.length - start;
-  if (start === SCHEME.length || length < 1 || length > MAX_KEY_LENGTH) return undefined;
-  for (let i = start; i < authorization.length; i++) {
-    const code = authorization.charCodeAt(i);
-    if (code < 0x21 || code > 0x7e) return undefined;
-  }
-  return authorization.slice(start);
-}
 
 /**
  * Caller authentication and authorization, with no HTTP in it, so the Nest guard and any
@@ -62,12 +37,15 @@ export class CallerAuthenticator {
 
   /** Resolves `Authorization: Bearer <key>` to a caller; 401 for anything else. */
   authenticate(authorization: string | undefined): Caller {
-    const key = bearerKey(authorization);
-    if (key === undefined) throw new UnauthenticatedError();
+    // RFC 9110 §11.1: the scheme is case-insensitive and `1*SP` parts it from the credentials
+    // (RFC 6750 §2.1: `"Bearer" 1*SP b64token`); a tab is not a separator there. Node has
+    // already trimmed whitespace around the whole value.
+    const match = /^bearer +([\x21-\x7e]{1,256})$/i.exec(authorization ?? '');
+    if (!match || match[1].length > MAX_KEY_LENGTH) throw new UnauthenticatedError();
     // Looked up by the key's SHA-256, as stores of API keys do: the lookup's timing can only
     // tell about the digest of what was sent, which reveals nothing about any stored key
     // (finding a key from its digest is a preimage search).
-    const found = this.knownKeys().get(hashCallerKey(key));
+    const found = this.knownKeys().get(hashCallerKey(match[1]));
     if (!found) throw new UnauthenticatedError();
     return found;
   }
