@@ -181,9 +181,12 @@ export async function startScript(
   env: NodeJS.ProcessEnv,
   probe: string,
   headers: Record<string, string> = {},
+  /** Node flags, e.g. `--cpu-prof` (the script must exit on SIGTERM for the profile to be written). */
+  nodeArgs: string[] = [],
 ): Promise<{ url: string; proc: Proc }> {
   const port = await freePort();
-  const proc = start(name, process.execPath, [join(__dirname, '..', `${name}.js`)], { ...env, PORT: String(port) });
+  const script = join(__dirname, '..', `${name}.js`);
+  const proc = start(name, process.execPath, [...nodeArgs, script], { ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
   await waitFor200(proc, `${url}${probe}`, { headers });
   return { url, proc };
