@@ -55,6 +55,9 @@ function streamTo(response: ServerResponse): Dispatcher.DispatchHandler {
 
 const viaRequest = process.env.BARE_PROXY_MODE === 'request';
 
+// A clean exit on SIGTERM, so `node --cpu-prof` can write its profile.
+process.once('SIGTERM', () => process.exit(0));
+
 createServer((request, response) => {
   const url = request.url ?? '';
   if (request.headers.authorization !== caller || !url.startsWith('/proof/')) return void response.writeHead(401).end();

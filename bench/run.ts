@@ -1,8 +1,10 @@
 // `npm run bench` (writes docs/BENCHMARKS.md), `npm run bench:quick` (smoke run: every part, short,
 // results in bench/results/ only), `npm run bench -- --cpu-prof` (profiles one replica under load),
 // `npm run bench -- --proxy [--cpu-prof]` (part 7 alone), `npm run bench -- --semi-space` (the young
-// generation's size vs req/s and RSS) and `npm run bench -- --pino` (an access line's cost, pino
-// alone vs in the broker), each into bench/results/.
+// generation's size vs req/s and RSS), `npm run bench -- --pino` (an access line's cost, pino
+// alone vs in the broker), `npm run bench -- --token` (parts 1, 2 alone) and `npm run bench --
+// --ab <main.js>` (this build vs another build's broker, GET /token and /proof/*, side by side),
+// each into bench/results/. `--rounds N` changes the number of rounds of any of them.
 // Targets are reported, never asserted: the exit status is 1 only if something crashed.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -14,19 +16,39 @@ import { runStartup } from './parts/startup';
 import { runSemiSpace } from './parts/semi-space';
 import { runPino } from './parts/pino';
 import { runClient } from './parts/client';
+import { runAb } from './parts/ab';
 import { ProxyResult, renderProxy, runProxy, runProxyOnly } from './parts/proxy';
 import { keptNotes, renderDocument } from './lib/document';
 import { requireHaproxy } from './lib/haproxy';
 import { killAll, ROOT, sleep, startCpuMeter } from './lib/processes';
 import { summarizeProfile } from './lib/profile';
 import { requireBuilt, startEmulator, startRedis, tempDir, writeCallersFile } from './lib/services';
-import { Results, renderTables } from './lib/tables';
+import { Results, renderSingle, renderTables } from './lib/tables';
 
 const RESULTS = join(ROOT, 'bench', 'results');
 const DOC = join(ROOT, 'docs', 'BENCHMARKS.md');
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const pct = (share: number) => `${Math.round(share * 100)} %`;
+
+/** What the rest of the machine did during a run, for the figures' header. */
+function contentionOf({ others, steal }: { others: number; steal: number }, loadBefore: number): string {
+  return `other work used ${pct(others)} of the machine's CPU and steal was ${pct(steal)} (load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end)`;
+}
+
+/** Parts 1, 2 alone: one replica at the defaults and at `warn` vs the bare servers and the naive broker. */
+async function runTokenOnly(cfg: BenchConfig): Promise<string> {
+  const dir = tempDir();
+  const redis = await startRedis();
+  const emulator = await startEmulator(cfg.longTtl);
+  try {
+    const single = await runSingle(cfg, { redis, emulator, callers: writeCallersFile(dir) });
+    return renderSingle(single, cfg);
+  } finally {
+    await Promise.all([emulator.proc.stop(), redis.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Starts Redis and the emulators, runs every part, and stops everything it started. */
 async function runParts(
@@ -71,15 +93,29 @@ async function main(): Promise<void> {
   const began = Date.now();
   const quick = process.argv.includes('--quick');
   const profileDir = process.argv.includes('--cpu-prof') ? join(RESULTS, 'profiles', String(began)) : undefined;
-  const cfg = benchConfig(quick, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
+  const flag = (name: string) => {
+    const at = process.argv.indexOf(name);
+    return at < 0 ? undefined : process.argv[at + 1];
+  };
+  const rounds = Number(flag('--rounds') ?? NaN);
+  const defaults = benchConfig(quick, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
+  const cfg = Number.isInteger(rounds) && rounds > 0 ? { ...defaults, rounds } : defaults;
   requireBuilt();
   // `npm run bench -- --proxy`: part 7 alone, its section of docs/BENCHMARKS.md replaced
   // (with `--cpu-prof`: its broker profiled, the profile summarized, the document untouched).
   if (process.argv.includes('--proxy')) return runProxyOnly(cfg, DOC, profileDir);
   // Studies beside the full run, each into bench/results/<name>.md.
-  const study = (['semi-space', 'pino'] as const).find((name) => process.argv.includes(`--${name}`));
-  if (study) {
-    const section = await (study === 'pino' ? runPino : runSemiSpace)(benchConfig(quick));
+  const study = (['semi-space', 'pino', 'token', 'ab'] as const).find((name) => process.argv.includes(`--${name}`));
+  if (study && !profileDir) {
+    const run = {
+      pino: () => runPino(cfg),
+      'semi-space': () => runSemiSpace(cfg),
+      token: () => runTokenOnly(cfg),
+      ab: () => runAb(cfg, flag('--ab') ?? ''),
+    }[study];
+    const [meter, loadBefore] = [startCpuMeter(), loadavg()[0]];
+    const figures = await run();
+    const section = `${figures}\n\nDuring the run ${contentionOf(meter.stop(), loadBefore)}.`;
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(join(RESULTS, `${study}.md`), `${section}\n`);
     process.stdout.write(`\n${section}\n`);
@@ -96,11 +132,11 @@ async function main(): Promise<void> {
   const meter = startCpuMeter();
   const loadBefore = loadavg()[0];
   const results = await runParts(cfg, profileDir);
-  const { others, steal } = meter.stop();
+  const used = meter.stop();
   if (!results) return;
   const elapsedSeconds = Math.round((Date.now() - began) / 1000);
   const tables = `${renderTables(results, cfg)}\n\n${renderProxy(results.proxy, cfg)}`;
-  const contention = `other work used ${pct(others)} of the machine's CPU and steal was ${pct(steal)} (load average ${loadBefore.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end)`;
+  const contention = contentionOf(used, loadBefore);
   process.stdout.write(`\n${tables}\n\nbench took ${elapsedSeconds} s (after the build); during it ${contention}\n`);
   const meta = {
     command: quick ? 'npm run bench:quick' : 'npm run bench',

@@ -113,6 +113,11 @@ time of the bench and its children.
 
 \`npm run bench:quick\` runs every part with 1.5 s measurements and one round, prints the tables
 and writes \`bench/results/quick.md\`, never this file. \`npm run bench -- --cpu-prof\` runs part 1
-with the broker under \`node --cpu-prof\` and prints where its CPU time goes.
+with the broker under \`node --cpu-prof\` and prints where its CPU time goes (\`--proxy --cpu-prof\`:
+part 7, the broker and the bare undici proxy both profiled under the same load).
+\`npm run bench -- --token\` runs parts 1, 2 alone (into \`bench/results/token.md\`); \`npm run bench --
+--ab <main.js>\` runs this build's broker beside another build's (a copy of \`dist/\` made before a
+change) on \`GET /token\` and \`/proof/*\`, both at the shipped defaults and next to the bare servers
+in the same rounds, into \`bench/results/ab.md\`; \`--rounds N\` sets the rounds of any of them.
 `;
 }

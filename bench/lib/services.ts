@@ -133,6 +133,8 @@ export interface BrokerOptions {
   readonly shortTokens?: boolean;
   /** More settings, e.g. BROKER_ACCESS_LOG. */
   readonly env?: Record<string, string>;
+  /** Another build's main.js (`--ab`: a baseline beside this build). Default: this build's. */
+  readonly main?: string;
 }
 
 export interface Broker {
@@ -151,7 +153,7 @@ export async function startBroker(name: string, options: BrokerOptions): Promise
     `broker ${name}`,
     process.execPath,
     // Production's V8 flags: the bench measures what runs.
-    [...BROKER_NODE_FLAGS, ...(options.nodeArgs ?? []), BROKER_MAIN],
+    [...BROKER_NODE_FLAGS, ...(options.nodeArgs ?? []), options.main ?? BROKER_MAIN],
     {
       ...BROKER_ENV,
       ...(options.shortTokens ? SHORT_TOKEN_TIMINGS : {}),
@@ -179,9 +181,12 @@ export async function startScript(
   env: NodeJS.ProcessEnv,
   probe: string,
   headers: Record<string, string> = {},
+  /** Node flags, e.g. `--cpu-prof` (the script must exit on SIGTERM for the profile to be written). */
+  nodeArgs: string[] = [],
 ): Promise<{ url: string; proc: Proc }> {
   const port = await freePort();
-  const proc = start(name, process.execPath, [join(__dirname, '..', `${name}.js`)], { ...env, PORT: String(port) });
+  const script = join(__dirname, '..', `${name}.js`);
+  const proc = start(name, process.execPath, [...nodeArgs, script], { ...env, PORT: String(port) });
   const url = `http://127.0.0.1:${port}`;
   await waitFor200(proc, `${url}${probe}`, { headers });
   return { url, proc };

@@ -209,11 +209,16 @@ function clientTable({ callNs, awaitedNs, calls }: ClientResult): string {
   );
 }
 
+/** Parts 1, 2 alone (`npm run bench -- --token`). */
+export function renderSingle(single: SingleResult, cfg: BenchConfig): string {
+  const title = `### 1, 2. One replica vs bare Fastify, bare \`node:http\` and a naive broker (${cfg.connections} connections, ${cfg.rounds} × ${cfg.seconds} s, medians)`;
+  return [title, ...singleTables(single)].join('\n\n');
+}
+
 export function renderTables(results: Results, cfg: BenchConfig): string {
   const { replicas } = results;
   const parts = [
-    `### 1, 2. One replica vs bare Fastify, bare \`node:http\` and a naive broker (${cfg.connections} connections, ${cfg.rounds} × ${cfg.seconds} s, medians)`,
-    ...singleTables(results.single),
+    renderSingle(results.single, cfg),
     `### 3. Replicas behind HAProxy (${cfg.shortTtl} s tokens, a refresh every ${cfg.windowMs / 1000} s, ${cfg.clusterSeconds} s of load)`,
     replicasTable(replicas),
     '### 4. Latency around token rollovers (the same runs)',

@@ -45,7 +45,12 @@ export async function runProxy(
     const token = ((await (await fetch(`${broker.url}/token`, { headers: caller })).json()) as { access_token: string })
       .access_token;
     const bareEnv = { UPSTREAM_URL: upstream.url, BENCH_CALLER_KEY: callers.key, BENCH_TOKEN: token };
-    const bare = await startScript('bare-undici-proxy', bareEnv, `/proof${PATH}`, caller);
+    // Profiling (`--cpu-prof`): the bare proxy too, under the same load, its profile beside the broker's.
+    const profileDir = cfg.brokerNodeArgs[cfg.brokerNodeArgs.indexOf('--cpu-prof-dir') + 1];
+    const bareArgs = cfg.brokerNodeArgs.includes('--cpu-prof')
+      ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, 'bare')]
+      : [];
+    const bare = await startScript('bare-undici-proxy', bareEnv, `/proof${PATH}`, caller, bareArgs);
     started.push(bare.proc);
     const direct = { name: 'direct', url: `${upstream.url}${PATH}`, headers: { authorization: `Bearer ${token}` } };
     const brokerTarget = {
@@ -119,8 +124,13 @@ export async function runProxyOnly(cfg: BenchConfig, doc: string, profileDir?: s
     const section = renderProxy(result, cfg, contention);
     process.stdout.write(`\n${section}\n`);
     if (profileDir) {
-      const file = join(profileDir, readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile')) ?? '');
-      process.stdout.write(`\n${summarizeProfile(file)}\n\nprofile: ${file}\n`);
+      for (const [who, dir] of [
+        ['broker', profileDir],
+        ['bare undici proxy', join(profileDir, 'bare')],
+      ]) {
+        const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile')) ?? '');
+        process.stdout.write(`\n${who}: ${summarizeProfile(file)}\n\nprofile: ${file}\n`);
+      }
       return;
     }
     if (cfg.quick || !existsSync(doc)) return;

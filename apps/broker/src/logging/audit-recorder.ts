@@ -21,7 +21,8 @@ const DRAIN_TIMEOUT_MS = 10_000;
  * written when the app closes (SIGTERM), before the process exits.
  */
 export class AuditRecorder implements OnApplicationShutdown {
-  private readonly routes = new Map<string, AuditRoute>();
+  /** Interned routes by method, path and status: no key string built per request. */
+  private readonly routes = new Map<string, Map<string, Map<number, AuditRoute>>>();
   private readonly aggregating: boolean;
   private readonly timer?: NodeJS.Timeout;
   private droppedReported = 0;
@@ -40,9 +41,12 @@ export class AuditRecorder implements OnApplicationShutdown {
 
   /** The interned route of a method, path (a route pattern, no query) and status. */
   route(method: string, path: string, statusCode: number): AuditRoute {
-    const key = `${method} ${path} ${statusCode}`;
-    let route = this.routes.get(key);
-    if (route === undefined) this.routes.set(key, (route = Object.freeze({ method, path, statusCode })));
+    let byPath = this.routes.get(method);
+    if (byPath === undefined) this.routes.set(method, (byPath = new Map<string, Map<number, AuditRoute>>()));
+    let byStatus = byPath.get(path);
+    if (byStatus === undefined) byPath.set(path, (byStatus = new Map<number, AuditRoute>()));
+    let route = byStatus.get(statusCode);
+    if (route === undefined) byStatus.set(statusCode, (route = Object.freeze({ method, path, statusCode })));
     return route;
   }
 

@@ -31,7 +31,8 @@ export interface ProxyExchange {
   readonly upstream: ProxyUpstream;
   readonly method: string;
   readonly path: string;
-  readonly headers: readonly string[];
+  /** The caller's fields to forward, made for this request (forwardedRequestHeaders): the forwarder appends Authorization. */
+  readonly headers: string[];
   readonly body: ProxyBody;
 }
 
@@ -52,6 +53,9 @@ function passedHeaders(raw: readonly Buffer[]): string[] {
  * sent once more with the new one; otherwise the 401 goes back marked as reported.
  */
 export class ProxyForwarder {
+  /** The Authorization value of the last token injected: one string per token, not per request. */
+  private lastBearer = { token: '', value: '' };
+
   constructor(
     private readonly tokens: ProxyTokens,
     private readonly metrics: ProxyMetrics,
@@ -78,11 +82,12 @@ export class ProxyForwarder {
     });
     // The caller's fields, then Authorization, its value set per attempt (a retry comes after
     // Proof answered the first one, whose fields undici had serialized by then).
-    const headers = [...exchange.headers, 'authorization', ''];
+    const headers = exchange.headers;
+    headers.push('authorization', '');
     const current = this.tokens.current(exchange.profile);
     let token = (current instanceof Promise ? await current : current).accessToken;
     for (let retried = false; ; retried = true) {
-      headers[headers.length - 1] = `Bearer ${token}`;
+      headers[headers.length - 1] = this.bearer(token);
       attempt = this.send(exchange, headers, response, writeHead);
       let status: number;
       try {
@@ -106,6 +111,11 @@ export class ProxyForwarder {
       audit.tokenReported = verdict;
       return attempt.release().catch((error: unknown) => Promise.reject(upstreamFailure(error)));
     }
+  }
+
+  private bearer(token: string): string {
+    if (token !== this.lastBearer.token) this.lastBearer = { token, value: `Bearer ${token}` };
+    return this.lastBearer.value;
   }
 
   /** Dispatches one attempt (its `settled` says how it went). */

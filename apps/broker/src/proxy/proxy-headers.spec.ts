@@ -93,4 +93,12 @@ describe('passedResponseHeaders', () => {
       'WWW-Authenticate', 'Bearer realm="Doorkeeper"',
     ]); // prettier-ignore
   });
+
+  it('drops a field named alone in Connection, and keeps everything when Connection names only keep-alive', () => {
+    expect(passedResponseHeaders(['Connection', 'X-Solo', 'X-Solo', '1', 'X-Kept', '2'])).toEqual(['X-Kept', '2']);
+    expect(passedResponseHeaders(['Connection', ' Keep-Alive ', 'X-Kept', '2', 'Keep-Alive', 'timeout=5'])).toEqual([
+      'X-Kept',
+      '2',
+    ]);
+  });
 });

@@ -25,16 +25,24 @@ export const TOKEN_REPORTED_HEADER = 'x-broker-token-reported';
 
 const CONTROL = /[\r\n\0]/;
 
-/** What connectionNamed returns for the usual message without a Connection field: no Set per message. */
+/** What connectionNamed returns when a message's Connection field names nothing new: no Set per message. */
 const NONE: ReadonlySet<string> = new Set();
 
-/** The names a Connection field lists (lowercase): they are hop-by-hop for this message. */
+/**
+ * The names a Connection field lists (lowercase) beyond HOP_BY_HOP, which every caller drops
+ * anyway: they are hop-by-hop for this message. The usual `Connection: keep-alive` of every
+ * answer from a Node or nginx upstream names only `keep-alive`, so it costs no Set, no split.
+ */
 function connectionNamed(raw: readonly string[]): ReadonlySet<string> {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i].length !== 10 || raw[i].toLowerCase() !== 'connection') continue;
-    named ??= new Set();
-    for (const token of raw[i + 1].split(',')) named.add(token.trim().toLowerCase());
+    const value = raw[i + 1];
+    const tokens = value.includes(',') ? value.split(',') : [value];
+    for (const token of tokens) {
+      const name = token.trim().toLowerCase();
+      if (!HOP_BY_HOP.has(name)) (named ??= new Set()).add(name);
+    }
   }
   return named ?? NONE;
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram } from 'prom-client';
+import { Counter } from 'prom-client';
 import { BrokerMetrics } from '../metrics/broker-metrics';
+import { TalliedHistogram } from '../metrics/tallied-histogram';
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
@@ -23,7 +24,8 @@ interface RequestTally {
 @Injectable()
 export class ProxyMetrics {
   readonly requests: Counter<'profile' | 'method' | 'status_class'>;
-  readonly upstreamDuration: Histogram<'profile'>;
+  /** Upstream latency per profile: bucket counts in plain arrays, rendered at scrape (TalliedHistogram). */
+  readonly upstreamDuration: TalliedHistogram;
   readonly retries: Counter<'profile'>;
 
   /**
@@ -32,8 +34,6 @@ export class ProxyMetrics {
    * every call; here a request costs two map lookups and an increment, nothing allocated.
    */
   private readonly tallies = new Map<string, Map<string, RequestTally[]>>();
-  /** Histogram children by profile, asked for once. */
-  private readonly timed = new Map<string, Histogram.Internal<'profile'>>();
 
   constructor(metrics: BrokerMetrics) {
     const registers = [metrics.registry];
@@ -44,13 +44,13 @@ export class ProxyMetrics {
       registers,
       collect: () => this.reportTallies(),
     });
-    this.upstreamDuration = new Histogram({
-      name: 'broker_proxy_upstream_duration_seconds',
-      help: "Proxied requests: from sending to Proof to Proof's response headers, per attempt",
-      labelNames: ['profile'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
-    });
+    this.upstreamDuration = new TalliedHistogram(
+      'broker_proxy_upstream_duration_seconds',
+      "Proxied requests: from sending to Proof to Proof's response headers, per attempt",
+      'profile',
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      metrics.registry,
+    );
     this.retries = new Counter({
       name: 'broker_proxy_retries_total',
       help: "Proxied requests sent again with the new token after Proof's 401 to the one injected",
@@ -85,8 +85,6 @@ export class ProxyMetrics {
   }
 
   observeUpstream(profile: string, seconds: number): void {
-    let child = this.timed.get(profile);
-    if (!child) this.timed.set(profile, (child = this.upstreamDuration.labels(profile)));
-    child.observe(seconds);
+    this.upstreamDuration.observe(profile, seconds);
   }
 }

@@ -1,3 +1,4 @@
+import { parse } from 'node:querystring';
 import { InvalidRequestError } from '../../http/broker.errors';
 import { parseTokenQuery } from './token-query';
 
@@ -6,6 +7,13 @@ describe('parseTokenQuery', () => {
     expect(parseTokenQuery({})).toEqual({ profile: undefined, minTtlMs: 0 });
     expect(parseTokenQuery({ profile: 'prod', min_ttl: '120' })).toEqual({ profile: 'prod', minTtlMs: 120_000 });
     expect(parseTokenQuery({ min_ttl: '86400' }).minTtlMs).toBe(86_400_000);
+  });
+
+  it("reads a query parsed by node:querystring (the request listener's: an object without a prototype)", () => {
+    expect(parseTokenQuery(parse('profile=prod&min_ttl=60'))).toEqual({ profile: 'prod', minTtlMs: 60_000 });
+    expect(parseTokenQuery(parse(''))).toEqual({ profile: undefined, minTtlMs: 0 });
+    expect(() => parseTokenQuery(parse('profile=a&profile=b'))).toThrow(InvalidRequestError);
+    expect(() => parseTokenQuery(parse('toString=1'))).toThrow(InvalidRequestError);
   });
 
   it.each([

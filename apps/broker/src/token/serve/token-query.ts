@@ -13,15 +13,23 @@ const ALLOWED = new Set(['profile', 'min_ttl']);
  * request costs more than the rest of the route): unknown or repeated parameters, a
  * non-integer or out-of-range min_ttl are a 400.
  */
+/** The answer for a request without a query (most of them): one frozen object, none per request. */
+const NO_PARAMS: TokenQuery = Object.freeze({ profile: undefined, minTtlMs: 0 });
+
 export function parseTokenQuery(query: Record<string, unknown>): TokenQuery {
   let profile: string | undefined;
   let minTtlMs = 0;
-  for (const [name, value] of Object.entries(query)) {
+  let given = false;
+  // `for...in` over own keys (a parsed query has no inherited ones): no entries array per request.
+  for (const name in query) {
+    if (!Object.hasOwn(query, name)) continue;
+    given = true;
+    const value = query[name];
     if (!ALLOWED.has(name)) throw new InvalidRequestError(`unknown query parameter`);
     if (typeof value !== 'string') throw new InvalidRequestError(`${name} must be given once`);
     if (name === 'profile') profile = value;
     else if (/^\d{1,5}$/.test(value) && Number(value) <= 86_400) minTtlMs = Number(value) * 1000;
     else throw new InvalidRequestError('min_ttl must be an integer number of seconds from 0 to 86400');
   }
-  return { profile, minTtlMs };
+  return given ? { profile, minTtlMs } : NO_PARAMS;
 }

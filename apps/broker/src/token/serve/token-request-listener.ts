@@ -76,6 +76,13 @@ export function tokenRequestListener(app: NestFastifyApplication, trustedProxies
     });
   };
 
+  // Outside any framework: nothing thrown here may reach the server's 'request' event.
+  const failed = (response: ServerResponse, error: unknown) => {
+    logger.error(`GET /token listener failed: ${error instanceof Error ? error.name : typeof error}`);
+    if (!response.headersSent) response.writeHead(500, HEADER_LIST.slice()).end(INTERNAL_ERROR);
+    else response.destroy();
+  };
+
   return (request, response) => {
     if (context.closing() || request.method !== 'GET') return false;
     const url = request.url;
@@ -84,21 +91,18 @@ export function tokenRequestListener(app: NestFastifyApplication, trustedProxies
     else if (url !== undefined && url.startsWith('/token?')) query = parseQuery(url.slice('/token?'.length));
     else return false;
     const started = performance.now();
-    // Outside any framework: nothing thrown here may reach the server's 'request' event.
-    const failed = (error: unknown) => {
-      logger.error(`GET /token listener failed: ${error instanceof Error ? error.name : typeof error}`);
-      if (!response.headersSent) response.writeHead(500, HEADER_LIST.slice()).end(INTERNAL_ERROR);
-      else response.destroy();
-    };
     try {
       const address = context.addressOf(request);
       const audit: RequestAudit = {};
       const answer = serving.serve(authorizationOf(request), address, query, audit);
+      // A token not in memory (a cold start, a refresh wait): the closures only then.
       if (answer instanceof Promise)
-        answer.then((settled) => write(request, response, settled, started, address, audit)).catch(failed);
+        answer
+          .then((settled) => write(request, response, settled, started, address, audit))
+          .catch((error: unknown) => failed(response, error));
       else write(request, response, answer, started, address, audit);
     } catch (error) {
-      failed(error);
+      failed(response, error);
     }
     return true;
   };
