@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { AccessLog, type AccessEntry } from './access-log';
-import { AuditRecorder } from './audit-recorder';
+import { AuditRecorder, MAX_INTERNED_PATHS } from './audit-recorder';
 import { HandoutTally } from './handout-tally';
 
 /** A real pino logger writing into an array of parsed lines. */
@@ -103,6 +103,30 @@ describe('AuditRecorder', () => {
       ['/token/info', 200, 2],
       ['/token/rejected', 204, 1],
     ]);
+  });
+
+  it('aggregate: proxied paths (one per id) are interned for an interval, not kept forever', () => {
+    const { lines, audit } = recorder('aggregate');
+    const first = audit.route('GET', '/v1/transactions/tx-0', 200);
+    expect(audit.route('GET', '/v1/transactions/tx-0', 200)).toBe(first);
+    for (let i = 0; i <= MAX_INTERNED_PATHS; i++)
+      audit.record(entry(200, `/v1/transactions/tx-${i}`), `/v1/transactions/tx-${i}`);
+    // Within the interval the same path is still the same route: one line per path.
+    audit.record(entry(200, '/v1/transactions/tx-0'), '/v1/transactions/tx-0');
+    jest.advanceTimersByTime(1000);
+    expect(lines).toHaveLength(MAX_INTERNED_PATHS + 1);
+    expect(lines.find((l) => (l.req as { path: string }).path === '/v1/transactions/tx-0')).toMatchObject({ count: 2 });
+    // Past the bound, the interval's write let go of them: interned anew.
+    expect(audit.route('GET', '/v1/transactions/tx-0', 200)).not.toBe(first);
+    expect(audit.route('GET', '/v1/transactions/tx-0', 200)).toEqual(first);
+  });
+
+  it('aggregate: under the bound, interned routes are kept across intervals', () => {
+    const { audit } = recorder('aggregate');
+    const first = audit.route('GET', '/token/info', 200);
+    audit.record(entry(200), '/token/info');
+    jest.advanceTimersByTime(1000);
+    expect(audit.route('GET', '/token/info', 200)).toBe(first);
   });
 
   it('shutdown writes what was counted since the last interval, and stops the timer', () => {

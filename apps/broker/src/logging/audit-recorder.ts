@@ -12,6 +12,13 @@ export type { AuditRoute };
 const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
+ * Interned paths kept across intervals. The proxy counts per Proof path, and ids make those
+ * paths unbounded (`/v1/transactions/<id>`): past this many, the interned routes are dropped
+ * when an interval is written (nothing counted refers to them then) and interned anew.
+ */
+export const MAX_INTERNED_PATHS = 1_024;
+
+/**
  * The audit trail of every route, the one seam a route calls once it has answered (GET /token's
  * request listener, the Fastify onResponse hook, the proxy). In `aggregate` mode (the default)
  * answers < 400 are counted per route, caller, profile and token fingerprint and written by a
@@ -23,6 +30,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 export class AuditRecorder implements OnApplicationShutdown {
   /** Interned routes by method, path and status: no key string built per request. */
   private readonly routes = new Map<string, Map<string, Map<number, AuditRoute>>>();
+  private internedPaths = 0;
   private readonly aggregating: boolean;
   private readonly timer?: NodeJS.Timeout;
   private droppedReported = 0;
@@ -44,7 +52,10 @@ export class AuditRecorder implements OnApplicationShutdown {
     let byPath = this.routes.get(method);
     if (byPath === undefined) this.routes.set(method, (byPath = new Map<string, Map<number, AuditRoute>>()));
     let byStatus = byPath.get(path);
-    if (byStatus === undefined) byPath.set(path, (byStatus = new Map<number, AuditRoute>()));
+    if (byStatus === undefined) {
+      byPath.set(path, (byStatus = new Map<number, AuditRoute>()));
+      this.internedPaths++;
+    }
     let route = byStatus.get(statusCode);
     if (route === undefined) byStatus.set(statusCode, (route = Object.freeze({ method, path, statusCode })));
     return route;
@@ -83,6 +94,10 @@ export class AuditRecorder implements OnApplicationShutdown {
   /** Writes the counts so far (and lines lost to a full buffer); the timer calls it every interval. */
   flush(): void {
     for (const counted of this.tally.drain()) this.writeCount(counted);
+    if (this.internedPaths > MAX_INTERNED_PATHS) {
+      this.routes.clear();
+      this.internedPaths = 0;
+    }
     const dropped = this.destination?.dropped ?? 0;
     if (dropped > this.droppedReported) {
       this.logger.warn(
