@@ -1,8 +1,9 @@
 // `npm run bench` (writes docs/BENCHMARKS.md), `npm run bench:quick` (smoke run: every part, short,
 // results in bench/results/ only), `npm run bench -- --cpu-prof` (profiles one replica under load),
 // `npm run bench -- --proxy [--cpu-prof]` (part 7 alone), `npm run bench -- --semi-space` (the young
-// generation's size vs req/s and RSS) and `npm run bench -- --pino` (an access line's cost, pino
-// alone vs in the broker), each into bench/results/.
+// generation's size vs req/s and RSS), `npm run bench -- --pino` (an access line's cost, pino
+// alone vs in the broker) and `npm run bench -- --rss` (RSS of five replicas at the defaults),
+// each into bench/results/.
 // Targets are reported, never asserted: the exit status is 1 only if something crashed.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -13,6 +14,7 @@ import { runSingle } from './parts/single';
 import { runStartup } from './parts/startup';
 import { runSemiSpace } from './parts/semi-space';
 import { runPino } from './parts/pino';
+import { runRss } from './parts/rss';
 import { runClient } from './parts/client';
 import { ProxyResult, renderProxy, runProxy, runProxyOnly } from './parts/proxy';
 import { keptNotes, renderDocument } from './lib/document';
@@ -77,9 +79,9 @@ async function main(): Promise<void> {
   // (with `--cpu-prof`: its broker profiled, the profile summarized, the document untouched).
   if (process.argv.includes('--proxy')) return runProxyOnly(cfg, DOC, profileDir);
   // Studies beside the full run, each into bench/results/<name>.md.
-  const study = (['semi-space', 'pino'] as const).find((name) => process.argv.includes(`--${name}`));
+  const study = (['semi-space', 'pino', 'rss'] as const).find((name) => process.argv.includes(`--${name}`));
   if (study) {
-    const section = await (study === 'pino' ? runPino : runSemiSpace)(benchConfig(quick));
+    const section = await { 'semi-space': runSemiSpace, pino: runPino, rss: runRss }[study](benchConfig(quick));
     mkdirSync(RESULTS, { recursive: true });
     writeFileSync(join(RESULTS, `${study}.md`), `${section}\n`);
     process.stdout.write(`\n${section}\n`);
