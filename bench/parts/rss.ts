@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { compare } from '../lib/load';
-import { Proc, rssMb, sleep, startCpuMeter } from '../lib/processes';
+import { rssMb, sleep, startCpuMeter } from '../lib/processes';
 import { showSpread, spread } from '../lib/ratios';
-import { Broker, startBroker, startEmulator, startRedis, tempDir, writeCallersFile } from '../lib/services';
+import { Broker, startBroker, startStudyServices } from '../lib/services';
 import type { BenchConfig } from './bench-config';
 
 const REPLICAS = 5;
@@ -18,20 +18,11 @@ const rssAnonMb = (pid: number): number =>
 
 export async function runRss(cfg: BenchConfig): Promise<string> {
   const meter = startCpuMeter();
-  const dir = tempDir();
-  const callers = writeCallersFile(dir);
-  const redis = await startRedis();
-  const emulator = await startEmulator(cfg.longTtl);
-  const started: Proc[] = [emulator.proc];
+  const { callers, brokerOptions, started, stop } = await startStudyServices(cfg.longTtl);
   try {
     const brokers: Broker[] = [];
     for (let i = 1; i <= REPLICAS; i++) {
-      const broker = await startBroker(`rss-${i}`, {
-        redisUrl: redis.url,
-        emulatorUrl: emulator.url,
-        callersPath: callers.path,
-        logLevel: 'log',
-      });
+      const broker = await startBroker(`rss-${i}`, brokerOptions);
       started.push(broker.proc);
       brokers.push(broker);
     }
@@ -70,7 +61,6 @@ ${rows.join('\n')}
 Median (range): RSS idle ${showSpread(spread(idle))} MB, after load ${showSpread(spread(loaded))} MB (RssAnon ${showSpread(spread(loadedAnon))} MB);
 ready ${showSpread(spread(brokers.map((b) => b.readyMs)))} ms. Target RSS ≤ 100 MB after load (median): ${target}.`;
   } finally {
-    await Promise.all(started.map((p) => p.stop()));
-    await redis.stop();
+    await stop();
   }
 }
