@@ -2,9 +2,10 @@
 // results in bench/results/ only), `npm run bench -- --cpu-prof` (profiles one replica under load),
 // `npm run bench -- --proxy [--cpu-prof]` (part 7 alone), `npm run bench -- --semi-space` (the young
 // generation's size vs req/s and RSS), `npm run bench -- --pino` (an access line's cost, pino
-// alone vs in the broker), `npm run bench -- --token` (parts 1, 2 alone) and `npm run bench --
-// --ab <main.js>` (this build vs another build's broker, GET /token and /proof/*, side by side),
-// each into bench/results/. `--rounds N` changes the number of rounds of any of them.
+// alone vs in the broker), `npm run bench -- --rss` (RSS of five replicas at the defaults),
+// `npm run bench -- --token` (parts 1, 2 alone) and `npm run bench -- --ab <main.js>` (this build
+// vs another build's broker, GET /token and /proof/*, side by side), each into bench/results/.
+// `--rounds N` changes the number of rounds of any of them.
 // Targets are reported, never asserted: the exit status is 1 only if something crashed.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -15,6 +16,7 @@ import { runSingle } from './parts/single';
 import { runStartup } from './parts/startup';
 import { runSemiSpace } from './parts/semi-space';
 import { runPino } from './parts/pino';
+import { runRss } from './parts/rss';
 import { runClient } from './parts/client';
 import { runAb } from './parts/ab';
 import { ProxyResult, renderProxy, runProxy, runProxyOnly } from './parts/proxy';
@@ -105,11 +107,14 @@ async function main(): Promise<void> {
   // (with `--cpu-prof`: its broker profiled, the profile summarized, the document untouched).
   if (process.argv.includes('--proxy')) return runProxyOnly(cfg, DOC, profileDir);
   // Studies beside the full run, each into bench/results/<name>.md.
-  const study = (['semi-space', 'pino', 'token', 'ab'] as const).find((name) => process.argv.includes(`--${name}`));
+  const study = (['semi-space', 'pino', 'rss', 'token', 'ab'] as const).find((name) =>
+    process.argv.includes(`--${name}`),
+  );
   if (study && !profileDir) {
     const run = {
       pino: () => runPino(cfg),
       'semi-space': () => runSemiSpace(cfg),
+      rss: () => runRss(cfg),
       token: () => runTokenOnly(cfg),
       ab: () => runAb(cfg, flag('--ab') ?? ''),
     }[study];

@@ -105,6 +105,9 @@ non-2xx answers, connection errors and timeouts; server CPU is user + system tim
 \`bench/results/semi-space.md\`): four replicas at the shipped defaults but \`--max-semi-space-size\` 1, 2,
 4 and 8 MB, all running, interleaved in the same rounds with bare Fastify (\`GET /token\`) and then with the
 bare undici proxy (\`/proof/*\`, upstream \`bench/fast-proof.ts\`); RSS idle and after each load.
+**\`npm run bench -- --rss\`** (not part of the full run; \`bench/parts/rss.ts\`, into
+\`bench/results/rss.md\`): five replicas at the shipped defaults started one after the other, \`GET /token\`
+on each in the same interleaved rounds; \`VmRSS\` and \`RssAnon\` idle and after the load, judged on the median.
 **\`node dist/bench/pino-line.js\`**: what one access line costs pino in a process of its own, per
 destination, a line per event-loop turn and 16 per turn; main thread and whole-process CPU.
 

@@ -193,3 +193,34 @@ export async function startScript(
 }
 
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'bench-'));
+
+export interface StudyServices {
+  readonly callers: Callers;
+  readonly emulator: BenchEmulator;
+  /** What every broker of the study is started with: these services, the shipped log level. */
+  readonly brokerOptions: BrokerOptions & { logLevel: 'log' };
+  /** Processes `stop` ends (the emulator already). */
+  readonly started: Proc[];
+  stop(): Promise<void>;
+}
+
+/** A study's own Redis, emulator (tokens of `tokenTtlSeconds`) and callers file. */
+export async function startStudyServices(tokenTtlSeconds: number): Promise<StudyServices> {
+  const dir = tempDir();
+  const callers = writeCallersFile(dir);
+  const redis = await startRedis();
+  const emulator = await startEmulator(tokenTtlSeconds);
+  const started: Proc[] = [emulator.proc];
+  const brokerOptions = {
+    redisUrl: redis.url,
+    emulatorUrl: emulator.url,
+    callersPath: callers.path,
+    logLevel: 'log' as const,
+  };
+  const stop = async () => {
+    await Promise.all(started.map((p) => p.stop()));
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { callers, emulator, brokerOptions, started, stop };
+}

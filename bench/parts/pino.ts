@@ -5,26 +5,16 @@
 import { loadavg } from 'node:os';
 import { measureLines } from '../pino-line';
 import { compare } from '../lib/load';
-import { Proc, startCpuMeter } from '../lib/processes';
+import { startCpuMeter } from '../lib/processes';
 import { pairRatios, showSpread, spread } from '../lib/ratios';
-import { startBroker, startEmulator, startRedis, tempDir, writeCallersFile } from '../lib/services';
+import { startBroker, startStudyServices } from '../lib/services';
 import type { BenchConfig } from './bench-config';
 
 export async function runPino(cfg: BenchConfig): Promise<string> {
   const meter = startCpuMeter();
   const alone = await measureLines(cfg.quick ? 20_000 : 200_000);
-  const dir = tempDir();
-  const callers = writeCallersFile(dir);
-  const redis = await startRedis();
-  const emulator = await startEmulator(cfg.longTtl);
-  const started: Proc[] = [emulator.proc];
+  const { callers, brokerOptions: options, started, stop } = await startStudyServices(cfg.longTtl);
   try {
-    const options = {
-      redisUrl: redis.url,
-      emulatorUrl: emulator.url,
-      callersPath: callers.path,
-      logLevel: 'log' as const,
-    };
     const aggregate = await startBroker('aggregate', options);
     started.push(aggregate.proc);
     const all = await startBroker('all', { ...options, env: { BROKER_ACCESS_LOG: 'all' } });
@@ -58,7 +48,6 @@ defaults but \`BROKER_ACCESS_LOG=all\` on one): CPU ${Math.round(runs.all.cpuUs)
 request (median of the rounds), a line costing ${showSpread(spread(perLine))} µs (median of the rounds' differences,
 range); req/s ratio ${showSpread(ratios.rps)}, CPU ratio ${showSpread(ratios.cpu)}.`;
   } finally {
-    await Promise.all(started.map((p) => p.stop()));
-    await redis.stop();
+    await stop();
   }
 }

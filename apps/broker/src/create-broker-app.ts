@@ -7,8 +7,7 @@ import type { BrokerConfig } from './config/broker-config';
 import type { BrokerConfigSource } from './config-reload/config-reloader.service';
 import type { LogOutput } from './logging/logging.module';
 import { requestIdOf } from './logging/request-id';
-import { SwaggerModule } from '@nestjs/swagger';
-import { buildOpenApiDocument } from './openapi/openapi-document';
+import { registerDocsRoutes } from './openapi/docs-routes';
 import { HELMET_OPTIONS } from './http/security-headers';
 import { answerClientError, answerFrameworkError, MAX_HEADER_BYTES } from './http/client-errors';
 import { TokenFastPath } from './token/serve/token-fast-path';
@@ -56,6 +55,6 @@ export async function createBrokerApp(
   registerAccessLog(app);
   // /proof/* streams through the same front listener (proxy-request-listener.ts says why).
   fastPath.attach(app, [proxyRequestListener(app, config.trustedProxies)]);
-  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app));
+  registerDocsRoutes(app);
   return app;
 }

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
+import { HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
+import { HealthProbe } from './health-probe.decorator';
 import { TokenHealthIndicator } from './token.health';
 
 /** Probes for the load balancer and the orchestrator (Terminus). */
@@ -12,14 +13,14 @@ export class HealthController {
 
   /** The process answers. Never depends on Redis or Proof. */
   @Get('live')
-  @HealthCheck()
+  @HealthProbe()
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
   }
 
   /** Red only for causes local to this replica: draining, booting, its store not answering (see TokenHealthIndicator). */
   @Get('ready')
-  @HealthCheck()
+  @HealthProbe()
   ready(): Promise<HealthCheckResult> {
     return this.health.check([() => this.tokens.accepting(), () => this.tokens.servable()]);
   }

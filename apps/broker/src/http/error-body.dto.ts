@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from './api-decorators';
 
 /** Every error answer of the broker. */
 export class ErrorBodyDto {

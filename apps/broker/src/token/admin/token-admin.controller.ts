@@ -1,5 +1,5 @@
 import { Controller, Header, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '../../http/api-decorators';
 import { CallerGuard, profileOf, type AuthenticatedRequest } from '../../admission/caller.guard';
 import { RequireRole } from '../../admission/require-role.decorator';
 import { ErrorBodyDto } from '../../http/error-body.dto';

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../http/api-decorators';
 import { expiresInSeconds } from '../../store/token-record';
 import type { ForcedRefresh } from '../refresh/forced-refresher.service';
 import { refreshInSeconds, type RefreshHint } from '../refresh-hint';

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '../../http/api-decorators';
 import { IsOptional, IsString } from 'class-validator';
 
 /** Query of POST /token/refresh; unknown or repeated parameters are a 400. */

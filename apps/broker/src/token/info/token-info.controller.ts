@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Query, Req, UseGuards } from '@nestjs/common';
 import { CallerGuard, profileOf, type AuthenticatedRequest } from '../../admission/caller.guard';
-import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '../../http/api-decorators';
 import { RequireRole } from '../../admission/require-role.decorator';
 import { ErrorBodyDto } from '../../http/error-body.dto';
 import { TokenInfoQuery } from './token-info.query';

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../http/api-decorators';
 import { REFRESH_AT } from '../serve/token-response.dto';
 
 export class LastRefreshDto {

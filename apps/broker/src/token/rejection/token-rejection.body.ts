@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../http/api-decorators';
 import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 
 /** Body of POST /token/rejected; unknown fields are a 400. Validation messages never quote the token. */

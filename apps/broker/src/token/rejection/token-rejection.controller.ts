@@ -1,5 +1,5 @@
 import { Body, Controller, Header, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiResponse } from '../../http/api-decorators';
 import { CallerGuard, profileOf, type AuthenticatedRequest } from '../../admission/caller.guard';
 import { ProfileFrom } from '../../admission/profile-from.decorator';
 import { RequireRole } from '../../admission/require-role.decorator';

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../http/api-decorators';
 
 export const REJECTION_VERDICTS = ['replaced', 'alive', 'refreshed'] as const;
 export type RejectionVerdict = (typeof REJECTION_VERDICTS)[number];

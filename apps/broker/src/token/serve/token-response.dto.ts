@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../http/api-decorators';
 import { refreshInSeconds, type RefreshHint } from '../refresh-hint';
 import { expiresInSeconds, type TokenRecord } from '../../store/token-record';
 
