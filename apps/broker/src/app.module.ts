@@ -1,5 +1,6 @@
 import { DynamicModule, Module, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import type { BrokerConfig } from './config/broker-config';
 import { BrokerConfigModule } from './config/broker-config.module';
 import { ConfigReloadModule } from './config-reload/config-reload.module';
@@ -22,10 +23,11 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        // Global: the config, logging, the store (and metrics, below) serve every feature.
+        // Global: the config, logging, the scheduler, the store (and metrics, below) serve every feature.
         BrokerConfigModule.forRoot(config),
         ConfigReloadModule.forRoot(options.reload),
         LoggingModule.forRoot(config, options.logs),
+        ScheduleModule.forRoot(),
         StoreModule.forRoot(config.redis),
         // The features: GET /token, /token/info, /token/refresh, /token/rejected, the probes.
         ServeModule,

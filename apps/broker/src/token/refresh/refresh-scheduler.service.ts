@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import type { BrokerConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
 import { TokenEvent, TokenStore } from '../../store/token-store';
@@ -10,20 +11,23 @@ import { LeaseKeeper } from './lease-keeper.service';
 import { ServingLease } from './serving-lease.service';
 import { TokenRefresher } from './token-refresher.service';
 
+const REFRESH_JOB = 'token-refresh';
+const RECONCILE_JOB = 'token-reconcile';
+
 /**
- * The scheduled jobs, plain timers at the configured intervals (@nestjs/schedule would load
- * cron and luxon, ~1 MB of a replica's RSS, for two intervals). Every replica runs them; the fenced lock makes one replica do the refresh. The jobs never
+ * The scheduled jobs, registered with @nestjs/schedule at the configured intervals. Every
+ * replica runs them; the fenced lock makes one replica do the refresh. The jobs never
  * throw: failures are logged here and recorded in the shared refresh status.
  */
 @Injectable()
 export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RefreshScheduler.name);
   private readonly running = new Map<string, Promise<void>>();
-  private readonly jobs: NodeJS.Timeout[] = [];
   private storeWasDown = false;
 
   constructor(
     @InjectBrokerConfig() private readonly config: BrokerConfig,
+    private readonly registry: SchedulerRegistry,
     private readonly profiles: ProfileResolver,
     private readonly cache: TokenCache,
     private readonly store: TokenStore,
@@ -51,9 +55,13 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
       this.storeWasDown = false;
       void this.reconcileAll();
     });
-    this.jobs.push(
+    this.registry.addInterval(
+      REFRESH_JOB,
       setInterval(() => void this.refreshDue(), this.config.refresh.checkIntervalMs),
-      // Pub/sub drops messages while disconnected: re-read the store now and then.
+    );
+    // Pub/sub drops messages while disconnected: re-read the store now and then.
+    this.registry.addInterval(
+      RECONCILE_JOB,
       setInterval(() => void this.reconcileAll(), this.config.refresh.reconcileIntervalMs),
     );
     void this.reconcileAll().finally(() => void this.refreshDue());
@@ -61,7 +69,9 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
 
   /** Before Redis closes: stop the jobs and let a running refresh finish and release its lock. */
   async beforeApplicationShutdown(): Promise<void> {
-    for (const job of this.jobs.splice(0)) clearInterval(job);
+    for (const name of [REFRESH_JOB, RECONCILE_JOB]) {
+      if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
+    }
     await Promise.allSettled(this.running.values());
     // A hand-over need not wait for us any more.
     const replica = this.config.replicaId;
