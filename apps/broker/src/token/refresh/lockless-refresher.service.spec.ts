@@ -5,7 +5,9 @@ import { TokenCache } from '../token-cache.service';
 import type { UpstreamToken } from '../upstream/proof-token.client';
 import type { TokenFetcher } from '../upstream/token-fetcher.service';
 import { UpstreamTokenError } from '../upstream/upstream-token.error';
+import type { TokenStore } from '../../store/token-store';
 import { LocklessRefresher } from './lockless-refresher.service';
+import { ServingLease } from './serving-lease.service';
 
 const T0 = 1_700_000_000_000;
 
@@ -15,13 +17,15 @@ describe('LocklessRefresher', () => {
   const profile = profileOf(config);
   let cache: TokenCache;
   let fetch: jest.Mock<Promise<UpstreamToken>, []>;
+  let lease: ServingLease;
   const refresher = (c = config) => {
     const fetcher = {
       fetch,
       toRecord: (_p: unknown, upstream: UpstreamToken, fence: number) =>
         makeRecord('default', fence, { accessToken: upstream.accessToken }),
     } as unknown as TokenFetcher;
-    return new LocklessRefresher(c, cache, fetcher, new BrokerMetrics(c));
+    lease = new ServingLease(c, { kind: 'redis' } as TokenStore);
+    return new LocklessRefresher(c, cache, fetcher, new BrokerMetrics(c), lease);
   };
   beforeEach(() => {
     jest.useFakeTimers({ now: T0 });
@@ -34,7 +38,45 @@ describe('LocklessRefresher', () => {
     cache.offer(makeRecord('default', 4, {}, 120_000));
     expect(refresher().applies('default', T0)).toBe(false);
     expect(refresher().applies('default', T0 + 60_001)).toBe(true);
-    expect(refresher(off).applies('default', T0 + 119_000)).toBe(false);
+    // Off: not while the token is servable (30 s floor by default); under new, once it is not (below).
+    expect(refresher(off).applies('default', T0 + 89_000)).toBe(false);
+  });
+
+  it('under new and reuse, applies without the option once nothing servable is held: past the floor, or refused by Proof', () => {
+    for (const policy of ['new', 'reuse'] as const) {
+      cache = new TokenCache(config);
+      const stranded = refresher(unitConfig({ PROOF_TOKEN_POLICY: policy, BROKER_MIN_TTL_SECONDS: '60' }));
+      expect(stranded.applies('default', T0)).toBe(true);
+      cache.offer(makeRecord('default', 4, {}, 120_000));
+      expect(stranded.applies('default', T0)).toBe(false);
+      expect(stranded.applies('default', T0 + 60_001)).toBe(true);
+      lease.refuse('default', 4);
+      expect(stranded.applies('default', T0)).toBe(true);
+    }
+  });
+
+  it("never without the option under revoke-previous: a token asked for alone revokes the others'", () => {
+    const guarded = refresher(unitConfig({ PROOF_TOKEN_POLICY: 'revoke-previous', BROKER_MIN_TTL_SECONDS: '60' }));
+    expect(guarded.applies('default', T0)).toBe(false);
+    cache.offer(makeRecord('default', 4, {}, 30_000));
+    lease.refuse('default', 4);
+    expect(guarded.applies('default', T0)).toBe(false);
+  });
+
+  it('marks a token Proof handed back again as reused (retried only past its expiry)', async () => {
+    cache.offer(makeRecord('default', 4, { accessToken: 'the-same-token' }, 30_000));
+    fetch.mockResolvedValue({ accessToken: 'the-same-token' } as UpstreamToken);
+    const reused: boolean[] = [];
+    const fetcher = {
+      fetch,
+      toRecord: (_p: unknown, upstream: UpstreamToken, fence: number, isReused: boolean) => {
+        reused.push(isReused);
+        return makeRecord('default', fence, { accessToken: upstream.accessToken });
+      },
+    } as unknown as TokenFetcher;
+    const unguarded = new ServingLease(config, { kind: 'redis' } as TokenStore);
+    await new LocklessRefresher(config, cache, fetcher, new BrokerMetrics(config), unguarded).refresh(profile);
+    expect(reused).toEqual([true]);
   });
 
   it('keeps a new token in memory, one fence above the highest seen', async () => {

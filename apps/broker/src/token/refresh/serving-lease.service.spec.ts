@@ -82,7 +82,7 @@ describe('ServingLease (fake clock)', () => {
     expect(lease.vouchedFor('default', 7)).toBe(false);
   });
 
-  it('guards nothing under `new` or `reuse`, nor on the embedded store', () => {
+  it('guards nothing under `new` or `reuse`, nor on the embedded store, but never serves a refused token again', () => {
     for (const [policy, kind] of [
       ['new', 'redis'],
       ['reuse', 'redis'],
@@ -90,8 +90,10 @@ describe('ServingLease (fake clock)', () => {
     ] as const) {
       const unguarded = new ServingLease(unitConfig({ ...env, PROOF_TOKEN_POLICY: policy }), store(kind));
       expect(unguarded.guards('default')).toBe(false);
-      unguarded.refuse('default', 3);
       expect(unguarded.allows('default', 3)).toBe(true);
+      unguarded.refuse('default', 3);
+      expect(unguarded.allows('default', 3)).toBe(false);
+      expect(unguarded.allows('default', 4)).toBe(true);
     }
   });
 });

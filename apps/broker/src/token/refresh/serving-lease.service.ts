@@ -9,9 +9,11 @@ import { leaseEndsAt, vouchedForMs } from './presence-lease-policy';
  * revoke-previous on Redis: this replica may serve a profile's token from memory only while
  * its presence lease is live, i.e. while its entry in the replica registry surely has not
  * expired, so no hand-over can have gone on without its acknowledgement (see
- * presence-lease-policy). Past the lease, a token is served only on evidence (LeaseKeeper);
- * a token Proof refused is never served again. State only, no I/O; times are monotonic
- * (performance.now()), so a wall-clock step on this host moves nothing.
+ * presence-lease-policy). Past the lease, a token is served only on evidence (LeaseKeeper).
+ * Under every policy, a token Proof refused is never served again (under `new` and `reuse`
+ * a replica cut off from Redis learns it from a rejection report it checks alone). State
+ * only, no I/O; times are monotonic (performance.now()), so a wall-clock step on this host
+ * moves nothing.
  */
 @Injectable()
 export class ServingLease {
@@ -58,7 +60,7 @@ export class ServingLease {
   }
 
   isRefused(profile: string, fence: number): boolean {
-    return this.guarded.has(profile) && fence <= (this.refused.get(profile) ?? 0);
+    return fence <= (this.refused.get(profile) ?? 0);
   }
 
   /** Proof called the token of `fence` valid in answer to a check sent at `sentAt`. */
