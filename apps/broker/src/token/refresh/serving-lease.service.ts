@@ -18,6 +18,7 @@ import { leaseEndsAt, vouchedForMs } from './presence-lease-policy';
 @Injectable()
 export class ServingLease {
   private readonly guarded: ReadonlySet<string>;
+  private readonly onRedis: boolean;
   private readonly leases = new Map<string, number>();
   /** The highest fence whose token Proof called invalid. */
   private readonly refused = new Map<string, number>();
@@ -31,6 +32,7 @@ export class ServingLease {
     // Under `new` and `reuse` a refresh revokes nothing; the embedded store has one replica.
     const names = config.profiles.filter((p) => p.tokenPolicy === 'revoke-previous').map((p) => p.name);
     this.guarded = new Set(store.kind === 'redis' ? names : []);
+    this.onRedis = store.kind === 'redis';
   }
 
   guards(profile: string): boolean {
@@ -47,6 +49,16 @@ export class ServingLease {
   /** Whether the lease is live (always, for a profile it does not guard). */
   live(profile: string, now = performance.now()): boolean {
     return !this.guarded.has(profile) || now < (this.leases.get(profile) ?? -Infinity);
+  }
+
+  /**
+   * Under `new` and `reuse`, on Redis: no heartbeat has landed for a presence lease (Redis out
+   * of reach of this replica since). Its token is still served, but Proof is asked now and then
+   * whether it is still valid: a token revoked out of band (a revoke-all) that the others
+   * replaced meanwhile is otherwise served here until Redis is back. Not before a first heartbeat.
+   */
+  cutOff(profile: string, now = performance.now()): boolean {
+    return this.onRedis && !this.guarded.has(profile) && now >= (this.leases.get(profile) ?? Infinity);
   }
 
   /** May the token of `fence` be handed out from memory, without a check, right now? */
