@@ -42,16 +42,24 @@ describe('LocklessRefresher', () => {
     expect(refresher(off).applies('default', T0 + 89_000)).toBe(false);
   });
 
-  it('under new and reuse, applies without the option once nothing servable is held: past the floor, or refused by Proof', () => {
+  it('under new and reuse, applies without the option once cut off with nothing servable, or holding a refused token', () => {
     for (const policy of ['new', 'reuse'] as const) {
       cache = new TokenCache(config);
       const stranded = refresher(unitConfig({ PROOF_TOKEN_POLICY: policy, BROKER_MIN_TTL_SECONDS: '60' }));
-      expect(stranded.applies('default', T0)).toBe(true);
+      // Booting, Redis not connected yet (no heartbeat ever landed): not cut off, wait for the shared token.
+      expect(stranded.applies('default', Date.now())).toBe(false);
+      const offered = Date.now();
       cache.offer(makeRecord('default', 4, {}, 120_000));
-      expect(stranded.applies('default', T0)).toBe(false);
-      expect(stranded.applies('default', T0 + 60_001)).toBe(true);
+      lease.renewed('default', performance.now());
+      // A presence lease (15 s presence TTL by default, less the 1 s margin) without a heartbeat landing.
+      jest.advanceTimersByTime(14_000);
+      expect(lease.cutOff('default')).toBe(true);
+      expect(stranded.applies('default', Date.now())).toBe(false);
+      expect(stranded.applies('default', offered + 60_001)).toBe(true);
+      lease.renewed('default', performance.now());
+      expect(stranded.applies('default', offered + 60_001)).toBe(false);
       lease.refuse('default', 4);
-      expect(stranded.applies('default', T0)).toBe(true);
+      expect(stranded.applies('default', Date.now())).toBe(true);
     }
   });
 

@@ -11,9 +11,9 @@ import { ServingLease } from './serving-lease.service';
  * Refreshes by this replica alone while Redis is unreachable; the token is kept in memory and
  * TokenRestorer writes it back when Redis returns. Two cases:
  *
- * - stranded, under `new` and `reuse` (always): this replica holds nothing servable (none, past
- *   the floor, or refused by Proof after a revoke-all) while the others, on Redis, may have
- *   moved on without it. A token asked for alone revokes nothing under these policies (under
+ * - stranded, under `new` and `reuse` (always): cut off from Redis (ServingLease.cutOff), this
+ *   replica holds nothing servable (none, or past the floor), or holds a token Proof refused (a
+ *   revoke-all), while the others, on Redis, may have moved on without it. A token asked for alone revokes nothing under these policies (under
  *   `reuse` Proof hands back the valid token the others hold), and the alternative is a 503
  *   for every caller routed here: one request per replica per backoff, at most.
  * - opted in (BROKER_REFRESH_WITHOUT_REDIS_BELOW_SECONDS): a token that close to its end. Off
@@ -42,9 +42,12 @@ export class LocklessRefresher {
     const { refreshWithoutRedisBelowMs, minTtlMs } = this.config.refresh;
     const current = this.cache.get(profile);
     const late = !current || current.expiresAt - now < refreshWithoutRedisBelowMs;
+    // Cut off (a presence lease without a heartbeat landing), not merely not connected yet: a
+    // replica booting while Redis connects waits for the shared token rather than get its own.
     const stranded =
       this.harmless.has(profile) &&
-      (!isServable(current, now, minTtlMs) || this.lease.isRefused(profile, current.fence));
+      ((!isServable(current, now, minTtlMs) && this.lease.cutOff(profile)) ||
+        (current !== undefined && this.lease.isRefused(profile, current.fence)));
     return ((refreshWithoutRedisBelowMs > 0 && late) || stranded) && now >= (this.notBefore.get(profile) ?? 0);
   }
 
