@@ -52,8 +52,19 @@ export class ExcuseWindows {
     for (const w of this.windows) w.to ??= at;
   }
 
-  /** The window of `profile` that excuses an event spanning [startedAt, at], if any. */
-  covering(profile: string, startedAt: number, at: number): ExcuseWindow | undefined {
-    return this.windows.find((w) => w.profile === profile && startedAt <= (w.to ?? Infinity) && at >= w.from);
+  /**
+   * The window of `profile` that excuses an event spanning [startedAt, at], if any; with
+   * `matching`, the first such window it accepts (windows overlap: a reuse end-of-life window
+   * found first must not hide the revoke-all window that also covers the event).
+   */
+  covering(
+    profile: string,
+    startedAt: number,
+    at: number,
+    matching: (w: ExcuseWindow) => boolean = () => true,
+  ): ExcuseWindow | undefined {
+    return this.windows.find(
+      (w) => w.profile === profile && startedAt <= (w.to ?? Infinity) && at >= w.from && matching(w),
+    );
   }
 }

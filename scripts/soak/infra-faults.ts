@@ -4,27 +4,47 @@ import type { FaultMode } from '../lib/fault-proxy';
 import type { Fault, FaultContext, Random } from './fault-kinds';
 
 /**
- * Under revoke-previous a replica that dies or stops after its hand-over (the `handover`
- * field) may take the only token that could be served with it: nothing is servable until
- * the next lock holder stores one. Read before and after the signal (a hand-over recorded in
- * between counts too).
+ * Runs `fault` and, if a revoke-previous hand-over (the `handover` field) was pending before
+ * or after it (one recorded in between counts too), opens a window from its start, named by
+ * `cause(handover)`, until a newer token is stored: the served token is paused, and taken as
+ * revoked (the holder may have asked Proof), until the next lock holder stores one.
  */
-async function signalReplica(context: FaultContext, replica: SoakReplica, signal: NodeJS.Signals, what: string) {
+export async function withHandOverWindow(
+  context: Pick<FaultContext, 'cluster' | 'windows'>,
+  cause: (handover: number) => string,
+  fault: () => Promise<void>,
+): Promise<void> {
   const { cluster } = context;
   const before = await cluster.redis.stored('revoke-previous');
   const at = Date.now();
-  context.target?.(replica.name);
-  await cluster.stopReplica(replica, signal);
+  await fault();
   const after = await cluster.redis.stored('revoke-previous');
   const handover = before.handover ?? after.handover;
   if (handover !== undefined)
-    context.windows.open(
-      'revoke-previous',
-      `${replica.name} ${what} with hand-over ${handover} pending (it may be the lock holder)`,
-      at,
-      Math.max(before.fence ?? 0, after.fence ?? 0),
-    );
+    context.windows.open('revoke-previous', cause(handover), at, Math.max(before.fence ?? 0, after.fence ?? 0));
 }
+
+/**
+ * Under revoke-previous a replica that dies or stops after its hand-over may take the only
+ * token that could be served with it: nothing is servable until the next lock holder stores one.
+ */
+async function signalReplica(context: FaultContext, replica: SoakReplica, signal: NodeJS.Signals, what: string) {
+  context.target?.(replica.name);
+  await withHandOverWindow(
+    context,
+    (handover) => `${replica.name} ${what} with hand-over ${handover} pending (it may be the lock holder)`,
+    () => context.cluster.stopReplica(replica, signal),
+  );
+}
+
+/**
+ * Redis out of reach of every replica with a hand-over pending: no acknowledgement, no
+ * hand-over end and no write can reach it, so every replica keeps the token paused until Redis
+ * is back and the next holder, a lock lease later, stores a new one (RELIABILITY.md, "not
+ * guaranteed"). Also the first hand-over after Redis came back empty, which waits the presence TTL.
+ */
+const REDIS_AWAY_CAUSE = (handover: number) =>
+  `Redis out of reach of every replica with hand-over ${handover} pending: the token stays paused until a new one is stored`;
 
 /** A fault on the replicas' paths to Redis (their fault proxies): all of them, or one. */
 function pathFault(
@@ -33,17 +53,22 @@ function pathFault(
   oneReplica: boolean,
   mode: (random: Random) => FaultMode,
   [min, max] = [2_000, 6_000],
+  cutsEveryone = false,
 ): Fault {
   return {
     kind,
     lane: 'infra',
     extraUpstream,
-    async run({ cluster, random, target }) {
+    async run(context) {
+      const { cluster, random, target } = context;
       const only = oneReplica ? random.pick(cluster.replicas) : undefined;
       if (only) target?.(only.name);
-      cluster.setRedisMode(mode(random), only);
-      await sleep(random.int(min, max));
-      cluster.setRedisMode({ kind: 'pass' }, only);
+      const fault = async () => {
+        cluster.setRedisMode(mode(random), only);
+        await sleep(random.int(min, max));
+        cluster.setRedisMode({ kind: 'pass' }, only);
+      };
+      await (cutsEveryone && !only ? withHandOverWindow(context, REDIS_AWAY_CAUSE, fault) : fault());
     },
   };
 }
@@ -54,33 +79,42 @@ export const redisFaults: Fault[] = [
     kind: 'redis-kill (down 1-4 s, back empty)',
     lane: 'infra',
     extraUpstream: 2,
-    async run({ cluster, random }) {
-      await cluster.redis.kill();
-      await sleep(random.int(1_000, 4_000));
-      await cluster.redis.start();
+    async run(context) {
+      const { cluster, random } = context;
+      await withHandOverWindow(context, REDIS_AWAY_CAUSE, async () => {
+        await cluster.redis.kill();
+        await sleep(random.int(1_000, 4_000));
+        await cluster.redis.start();
+      });
     },
   },
   {
     kind: 'redis-restart-empty',
     lane: 'infra',
     extraUpstream: 2,
-    async run({ cluster }) {
-      await cluster.redis.kill();
-      await cluster.redis.start();
+    async run(context) {
+      const { cluster } = context;
+      await withHandOverWindow(context, REDIS_AWAY_CAUSE, async () => {
+        await cluster.redis.kill();
+        await cluster.redis.start();
+      });
     },
   },
   {
     kind: 'redis-pause (SIGSTOP 1-4 s)',
     lane: 'infra',
     extraUpstream: 2,
-    async run({ cluster, random }) {
-      cluster.redis.signal('SIGSTOP');
-      await sleep(random.int(1_000, 4_000));
-      cluster.redis.signal('SIGCONT');
+    async run(context) {
+      const { cluster, random } = context;
+      await withHandOverWindow(context, REDIS_AWAY_CAUSE, async () => {
+        cluster.redis.signal('SIGSTOP');
+        await sleep(random.int(1_000, 4_000));
+        cluster.redis.signal('SIGCONT');
+      });
     },
   },
   pathFault('redis-latency (100-400 ms, 2-6 s)', 1, false, (r) => ({ kind: 'latency', ms: r.int(100, 400) })),
-  pathFault('redis-blackhole (2-5 s)', 2, false, () => ({ kind: 'blackhole' }), [2_000, 5_000]),
+  pathFault('redis-blackhole (2-5 s)', 2, false, () => ({ kind: 'blackhole' }), [2_000, 5_000], true),
   pathFault('replica-redis-blackhole (one replica, 2-5 s)', 2, true, () => ({ kind: 'blackhole' }), [2_000, 5_000]),
   pathFault('replica-redis-latency (one replica, 200-800 ms, 2-6 s)', 1, true, (r) => ({
     kind: 'latency',

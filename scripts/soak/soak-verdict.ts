@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TokenLookup, validAt } from '../lib/emulator-admin';
-import type { ExcuseWindows } from './excuse-windows';
+import type { ExcuseWindow, ExcuseWindows } from './excuse-windows';
 import type { FailedCall, SoakCallers } from './soak-callers';
 import { SoakCluster, SOAK_TIMINGS } from './soak-cluster';
 import type { FaultEvent } from './soak-run';
@@ -89,9 +89,10 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
   // inside that window only. Anything else expired, revoked or unknown when served is not.
   const bad = watch.served.filter((s) => !validAt(lookups.get(s.token)!, s.at));
   const outOfBand = (s: (typeof bad)[number]) => {
-    const w = windows.covering(s.profile, s.startedAt, s.at);
     const revokedAt = lookups.get(s.token)?.revokedAtMs;
-    return w !== undefined && w.cause.startsWith('Proof revoked') && revokedAt != null && revokedAt >= w.from - 50;
+    const revokedBy = (w: ExcuseWindow) =>
+      w.cause.startsWith('Proof revoked') && revokedAt != null && revokedAt >= w.from - 50;
+    return windows.covering(s.profile, s.startedAt, s.at, revokedBy) !== undefined;
   };
   // A replica cut off from Redis (or stopped) meanwhile cannot learn of the new token: it serves
   // the revoked one, which nobody can know is revoked before a caller reports it, until it is

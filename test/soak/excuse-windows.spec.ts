@@ -1,4 +1,6 @@
 import { ExcuseWindows } from '../../scripts/soak/excuse-windows';
+import { withHandOverWindow } from '../../scripts/soak/infra-faults';
+import type { SoakCluster } from '../../scripts/soak/soak-cluster';
 
 /** The soak's judgement of windows without a valid token (run with the short mode: SOAK=1). */
 describe('soak excuse windows', () => {
@@ -32,5 +34,45 @@ describe('soak excuse windows', () => {
     const windows = new ExcuseWindows();
     windows.open('reuse', 'past the floor', T, Infinity, T + 2_500);
     expect(windows.covering('new', T + 100, T + 100)).toBeUndefined();
+  });
+
+  it('finds the revoke-all window that covers a served token even when an end-of-life window was opened first', () => {
+    const windows = new ExcuseWindows();
+    windows.open('reuse', 'reuse: the token Proof hands back is past the floor', T, Infinity, T + 2_500);
+    windows.open('reuse', 'Proof revoked every token (revoke-all)', T + 1_000, 7);
+    const revokeAll = (w: { cause: string }) => w.cause.startsWith('Proof revoked');
+    expect(windows.covering('reuse', T + 1_100, T + 1_100)?.cause).toMatch(/past the floor/);
+    expect(windows.covering('reuse', T + 1_100, T + 1_100, revokeAll)?.cause).toMatch(/revoke-all/);
+    expect(windows.covering('reuse', T + 500, T + 500, revokeAll)).toBeUndefined();
+  });
+
+  describe('a revoke-previous hand-over pending across a fault', () => {
+    /** Redis' revoke-previous hash as the fault finds it before, then after. */
+    const around = (...reads: { fence?: number; handover?: number }[]) => {
+      const stored = jest.fn(() => Promise.resolve(reads.shift() ?? {}));
+      return { redis: { stored } } as unknown as SoakCluster;
+    };
+    const cause = (handover: number) => `Redis away with hand-over ${handover}`;
+
+    it.each([
+      ['before the fault', { fence: 4, handover: 5 }, { fence: 4 }],
+      ['after it (recorded meanwhile)', { fence: 4 }, { fence: 4, handover: 5 }],
+    ])('opens a window from the fault until a newer token, for one pending %s', async (_when, before, after) => {
+      const windows = new ExcuseWindows();
+      const started = Date.now();
+      await withHandOverWindow({ cluster: around(before, after), windows }, cause, () => Promise.resolve());
+      expect(windows.windows).toEqual([
+        expect.objectContaining({ profile: 'revoke-previous', cause: cause(5), untilFenceAbove: 4 }),
+      ]);
+      expect(windows.windows[0].from).toBeGreaterThanOrEqual(started);
+      windows.sawFence('revoke-previous', 5, started + 10_000);
+      expect(windows.windows[0].to).toBe(started + 11_500);
+    });
+
+    it('opens none when no hand-over was pending (Redis empty after a kill reads as none)', async () => {
+      const windows = new ExcuseWindows();
+      await withHandOverWindow({ cluster: around({ fence: 4 }, {}), windows }, cause, () => Promise.resolve());
+      expect(windows.windows).toEqual([]);
+    });
   });
 });

@@ -140,6 +140,22 @@ describe('BrokerClient', () => {
     expect(await c.getToken()).toBe('new');
   });
 
+  it('reports a refused token again when the broker handed it back (a replica that had not heard yet)', async () => {
+    const served = ['old', 'old', 'new'];
+    const broker = fakeBroker((url, init) => {
+      if (url.pathname === '/token/rejected') return { status: 200, body: { verdict: 'replaced' } };
+      if (url.pathname === '/token') return token(served.shift() ?? 'new');
+      return { status: new Headers(init.headers).get('authorization') === 'Bearer new' ? 200 : 401 };
+    });
+    const c = client(broker.fetch);
+    // The report's follow-up GET /token reaches the lagging replica: the refused token again.
+    expect((await c.fetch('http://127.0.0.1:2/v1/transactions/1')).status).toBe(401);
+    expect(broker.count('/token/rejected')).toBe(1);
+    // The next 401 is reported again (not answered from the first report), and the retry gets the new token.
+    expect((await c.fetch('http://127.0.0.1:2/v1/transactions/2')).status).toBe(200);
+    expect(broker.count('/token/rejected')).toBe(2);
+  });
+
   it('fetch adds the bearer token and retries once after a 401, not with a streamed body', async () => {
     let current = 'old';
     const proofSaw: string[] = [];

@@ -192,6 +192,10 @@ export class BrokerClient {
     await this.inFlight?.catch(() => undefined);
     if (this.held !== undefined && this.held.token !== token) return this.held.token;
     [this.retryAt, this.lastError] = [0, undefined];
-    return (await this.refresh()).token;
+    const next = (await this.refresh()).token;
+    // A replica that has not heard yet (cut off from Redis) handed the refused token back:
+    // the next 401 reports it again, instead of every call failing with it until refresh_at.
+    if (next === token) this.reports.delete(token);
+    return next;
   }
 }

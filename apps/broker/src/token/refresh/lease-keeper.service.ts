@@ -108,7 +108,7 @@ export class LeaseKeeper {
       }
       this.lease.refuse(profile.name, record.fence);
       this.logger.warn(
-        `profile ${profile.name}: presence lease lapsed and Proof refuses the token of fence ${record.fence}: never served again`,
+        `profile ${profile.name}: Redis out of reach and Proof refuses the token of fence ${record.fence}: never served again`,
       );
       return { verdict: 'dead', record };
     } catch (error) {

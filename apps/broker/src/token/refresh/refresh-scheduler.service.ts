@@ -83,8 +83,9 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private async refreshIfDue(name: string): Promise<void> {
-    // Past the presence lease, Proof's word keeps the token servable (rate-limited checks).
-    if (this.keeper.needsEvidence(name)) void this.keeper.check(this.profiles.require(name));
+    // Past the presence lease, Proof's word keeps the token servable (rate-limited checks);
+    // under new and reuse, cut off from Redis, it tells a token revoked out of band.
+    if (this.keeper.needsEvidence(name) || this.lease.cutOff(name)) void this.keeper.check(this.profiles.require(name));
     const plannedAt = this.cache.plannedAt(name);
     // A pending hand-over whose holder is gone is due at once (the lock tells whether it is),
     // and so is a token Proof refused.

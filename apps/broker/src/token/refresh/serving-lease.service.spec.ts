@@ -82,7 +82,30 @@ describe('ServingLease (fake clock)', () => {
     expect(lease.vouchedFor('default', 7)).toBe(false);
   });
 
-  it('guards nothing under `new` or `reuse`, nor on the embedded store', () => {
+  it('under `new` and `reuse` on Redis, says cut off once a presence lease passes without a heartbeat landing', () => {
+    const unguarded = new ServingLease(unitConfig({ ...env, PROOF_TOKEN_POLICY: 'new' }), store('redis'));
+    expect(unguarded.cutOff('default')).toBe(false);
+    unguarded.renewed('default', performance.now());
+    jest.advanceTimersByTime(1_999);
+    expect(unguarded.cutOff('default')).toBe(false);
+    jest.advanceTimersByTime(1);
+    expect(unguarded.cutOff('default')).toBe(true);
+    expect(unguarded.allows('default', 3)).toBe(true);
+    unguarded.renewed('default', performance.now());
+    expect(unguarded.cutOff('default')).toBe(false);
+    // revoke-previous has its own rule past the lease (evidence), the embedded store no Redis to lose.
+    for (const [policy, kind] of [
+      ['revoke-previous', 'redis'],
+      ['new', 'memory'],
+    ] as const) {
+      const other = new ServingLease(unitConfig({ ...env, PROOF_TOKEN_POLICY: policy }), store(kind));
+      other.renewed('default', performance.now());
+      jest.advanceTimersByTime(5_000);
+      expect(other.cutOff('default')).toBe(false);
+    }
+  });
+
+  it('guards nothing under `new` or `reuse`, nor on the embedded store, but never serves a refused token again', () => {
     for (const [policy, kind] of [
       ['new', 'redis'],
       ['reuse', 'redis'],
@@ -90,8 +113,10 @@ describe('ServingLease (fake clock)', () => {
     ] as const) {
       const unguarded = new ServingLease(unitConfig({ ...env, PROOF_TOKEN_POLICY: policy }), store(kind));
       expect(unguarded.guards('default')).toBe(false);
-      unguarded.refuse('default', 3);
       expect(unguarded.allows('default', 3)).toBe(true);
+      unguarded.refuse('default', 3);
+      expect(unguarded.allows('default', 3)).toBe(false);
+      expect(unguarded.allows('default', 4)).toBe(true);
     }
   });
 });

@@ -9,13 +9,16 @@ import { leaseEndsAt, vouchedForMs } from './presence-lease-policy';
  * revoke-previous on Redis: this replica may serve a profile's token from memory only while
  * its presence lease is live, i.e. while its entry in the replica registry surely has not
  * expired, so no hand-over can have gone on without its acknowledgement (see
- * presence-lease-policy). Past the lease, a token is served only on evidence (LeaseKeeper);
- * a token Proof refused is never served again. State only, no I/O; times are monotonic
- * (performance.now()), so a wall-clock step on this host moves nothing.
+ * presence-lease-policy). Past the lease, a token is served only on evidence (LeaseKeeper).
+ * Under every policy, a token Proof refused is never served again (under `new` and `reuse`
+ * a replica cut off from Redis learns it from a rejection report it checks alone). State
+ * only, no I/O; times are monotonic (performance.now()), so a wall-clock step on this host
+ * moves nothing.
  */
 @Injectable()
 export class ServingLease {
   private readonly guarded: ReadonlySet<string>;
+  private readonly onRedis: boolean;
   private readonly leases = new Map<string, number>();
   /** The highest fence whose token Proof called invalid. */
   private readonly refused = new Map<string, number>();
@@ -29,6 +32,7 @@ export class ServingLease {
     // Under `new` and `reuse` a refresh revokes nothing; the embedded store has one replica.
     const names = config.profiles.filter((p) => p.tokenPolicy === 'revoke-previous').map((p) => p.name);
     this.guarded = new Set(store.kind === 'redis' ? names : []);
+    this.onRedis = store.kind === 'redis';
   }
 
   guards(profile: string): boolean {
@@ -47,6 +51,16 @@ export class ServingLease {
     return !this.guarded.has(profile) || now < (this.leases.get(profile) ?? -Infinity);
   }
 
+  /**
+   * Under `new` and `reuse`, on Redis: no heartbeat has landed for a presence lease (Redis out
+   * of reach of this replica since). Its token is still served, but Proof is asked now and then
+   * whether it is still valid: a token revoked out of band (a revoke-all) that the others
+   * replaced meanwhile is otherwise served here until Redis is back. Not before a first heartbeat.
+   */
+  cutOff(profile: string, now = performance.now()): boolean {
+    return this.onRedis && !this.guarded.has(profile) && now >= (this.leases.get(profile) ?? Infinity);
+  }
+
   /** May the token of `fence` be handed out from memory, without a check, right now? */
   allows(profile: string, fence: number): boolean {
     return this.live(profile) && !this.isRefused(profile, fence);
@@ -58,7 +72,7 @@ export class ServingLease {
   }
 
   isRefused(profile: string, fence: number): boolean {
-    return this.guarded.has(profile) && fence <= (this.refused.get(profile) ?? 0);
+    return fence <= (this.refused.get(profile) ?? 0);
   }
 
   /** Proof called the token of `fence` valid in answer to a check sent at `sentAt`. */

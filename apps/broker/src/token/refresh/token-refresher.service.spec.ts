@@ -11,6 +11,7 @@ import type { UpstreamToken } from '../upstream/proof-token.client';
 import { TokenFetcher } from '../upstream/token-fetcher.service';
 import { UpstreamTokenError } from '../upstream/upstream-token.error';
 import { FailureHolds } from './failure-holds.service';
+import { ServingLease } from './serving-lease.service';
 import { LocklessRefresher } from './lockless-refresher.service';
 import { TokenRefresher } from './token-refresher.service';
 import { TokenRestorer } from './token-restorer.service';
@@ -45,7 +46,7 @@ describe('TokenRefresher (embedded store, fake upstream, fake clock)', () => {
     const real = new TokenFetcher(config, {} as never, metrics, live);
     fetch = jest.fn();
     const fetcher = { fetch, toRecord: real.toRecord.bind(real) } as unknown as TokenFetcher;
-    const lockless = new LocklessRefresher(config, cache, fetcher, metrics);
+    const lockless = new LocklessRefresher(config, cache, fetcher, metrics, new ServingLease(config, store));
     const restorer = new TokenRestorer(config, store, cache, new ProfileResolver(config));
     refresher = new TokenRefresher(
       config,

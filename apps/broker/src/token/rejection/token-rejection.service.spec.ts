@@ -316,14 +316,19 @@ describe('TokenRejectionService (strict fakes, fake clock)', () => {
   });
 
   it.each(['read', 'claim'] as const)(
-    'answers 503 (retry in 1 s) and never asks Proof alone when the verdict store fails to %s',
+    'under revoke-previous with a live presence lease, answers 503 (retry in 1 s) and never asks Proof alone when the verdict store fails to %s',
     async (operation) => {
+      const check = jest.fn();
+      build({ PROOF_TOKEN_POLICY: 'revoke-previous' }, { check });
+      // Renewed just now: other replicas may hand over meanwhile, and this one would hear of it.
+      (service as unknown as { lease: ServingLease }).lease.renewed('default', performance.now());
       const down = new Error('connection refused');
       verdicts[operation].mockRejectedValue(down);
       const failed = await service.report('default', 'token-default-1').catch((e: unknown) => e);
       expect(failed).toBeInstanceOf(TokenCheckFailedError);
       expect(failed).toMatchObject({ retryAfterSeconds: 1, cause: down });
       expect(tokenInfo).not.toHaveBeenCalled();
+      expect(check).not.toHaveBeenCalled();
       expect(verdicts.settle).not.toHaveBeenCalled();
       expect(verdictsCounted()).toEqual(['check_failed']);
     },
@@ -372,6 +377,29 @@ describe('TokenRejectionService (strict fakes, fake clock)', () => {
     await expect(service.report('other', 'token-default-1')).rejects.toBeInstanceOf(UnknownProfileError);
     expect(cache.get).not.toHaveBeenCalled();
     expect(counted).not.toHaveBeenCalled();
+  });
+
+  it('under new and reuse, cut off from Redis (the shared verdict unreadable), asks Proof itself and replaces a dead token alone', async () => {
+    for (const policy of ['new', 'reuse'] as const) {
+      held = record(1);
+      replace.mockReset();
+      const check = jest.fn((_profile: unknown, _urgent?: boolean) =>
+        Promise.resolve<Evidence>({ verdict: 'dead', record: held }),
+      );
+      build({ PROOF_TOKEN_POLICY: policy }, { check });
+      verdicts.read.mockRejectedValue(new Error('Command timed out'));
+      replacesWith(2);
+      await expect(service.report('default', 'token-default-1')).resolves.toMatchObject({
+        verdict: 'refreshed',
+        fence: 2,
+      });
+      expect(check).toHaveBeenCalledWith(profileOf(config), true);
+      expect(replace).toHaveBeenCalledWith(profileOf(config), 1);
+      // Nobody can hear a hand-over message: none sent, nothing paused (the check refused the token here).
+      expect(store.publish).not.toHaveBeenCalled();
+      expect(cache.pause).not.toHaveBeenCalled();
+    }
+    expect(tokenInfo).not.toHaveBeenCalled();
   });
 
   it('past its presence lease (revoke-previous, Redis out of reach) asks Proof itself at once, not through the shared verdict', async () => {

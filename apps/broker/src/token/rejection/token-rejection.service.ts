@@ -24,6 +24,9 @@ import { ServingLease } from '../refresh/serving-lease.service';
 /** How often a replica waiting for another replica's verdict looks again. */
 const VERDICT_POLL_MS = 50;
 
+/** The shared verdict could not be read or claimed: Redis did not answer. */
+class StoreUnavailableError extends TokenCheckFailedError {}
+
 /**
  * POST /token/rejected: a caller got a 401 from Proof with a token we handed out. A token
  * that is no longer the current one is simply "replaced". The current one is checked with
@@ -78,18 +81,28 @@ export class TokenRejectionService {
   }
 
   private async judgeCurrent(profile: ProfileConfig, record: TokenRecord): Promise<RejectionVerdict> {
+    let cutOff = false;
     const verdict = this.lease.live(profile.name)
-      ? await this.verdictOn(profile, record)
+      ? await this.verdictOn(profile, record).catch((error: unknown) => {
+          // Under `new` and `reuse`, cut off from Redis: asked alone, else this replica would
+          // keep serving a token Proof revoked out of band (a revoke-all) that the others, on
+          // Redis, have replaced, and callers routed here would get it again after each report.
+          if (!(error instanceof StoreUnavailableError) || this.lease.guards(profile.name)) throw error;
+          cutOff = true;
+          return this.checkAlone(profile);
+        })
       : await this.checkAlone(profile);
     if (verdict === 'alive') return 'alive';
-    await this.dropAndReplace(profile, record);
+    // Refused here by the check (ServingLease): nobody to tell, replaced alone (LocklessRefresher).
+    if (cutOff) await this.forced.replace(profile, record.fence);
+    else await this.dropAndReplace(profile, record);
     return 'refreshed';
   }
 
   /**
-   * Past the presence lease (revoke-previous, Redis out of reach) this replica cannot share a
-   * verdict: it asks Proof itself at once (LeaseKeeper, single flight), and a "dead" stops it
-   * serving the token for good.
+   * Past the presence lease (revoke-previous, Redis out of reach), or cut off from Redis under
+   * `new` and `reuse`, this replica cannot share a verdict: it asks Proof itself at once
+   * (LeaseKeeper, single flight), and a "dead" stops it serving the token for good.
    */
   private async checkAlone(profile: ProfileConfig): Promise<'alive' | 'dead'> {
     const { verdict } = await this.keeper.check(profile, true);
@@ -166,7 +179,7 @@ export class TokenRejectionService {
   /** Store failures (Redis down) mean we cannot coordinate the check: a 503, never a lone upstream call. */
   private shared<T>(operation: Promise<T>): Promise<T> {
     return operation.catch((error: unknown) => {
-      throw new TokenCheckFailedError(1, { cause: error });
+      throw new StoreUnavailableError(1, { cause: error });
     });
   }
 
