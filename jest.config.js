@@ -29,7 +29,9 @@ module.exports = {
   testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
   // The chaos soak's short mode runs on its own (`npm run test:soak`, after the suite in CI):
   // several minutes of a multi-process cluster, kept out of the README's test command (it gates CI).
-  testPathIgnorePatterns: process.env.SOAK === '1' ? ['/node_modules/'] : ['/node_modules/', '<rootDir>/test/soak/'],
+  // The verdict's own unit specs (test/soak/*.spec.ts) run with everything else.
+  testPathIgnorePatterns:
+    process.env.SOAK === '1' ? ['/node_modules/'] : ['/node_modules/', '<rootDir>/test/soak/.*\\.e2e-spec\\.ts$'],
   transform: { '^.+\\.(t|j)s$': swc },
   // The leak scan (test/leak-scan): a ledger of every secret and token, searched at the end.
   globalSetup: '<rootDir>/test/leak-scan/global-setup.ts',
