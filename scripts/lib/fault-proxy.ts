@@ -27,6 +27,8 @@ export interface FaultProxyStats {
   readonly bytesToClient: number;
   /** Connections reset by a `cut` mode so far. */
   readonly cuts: number;
+  /** Chunks from clients that contained a text of `watch`, forwarded or held (say, a command in a blackhole). */
+  readonly watched: number;
 }
 
 export interface FaultProxy {
@@ -34,6 +36,8 @@ export interface FaultProxy {
   readonly mode: FaultMode;
   setMode(mode: FaultMode): void;
   stats(): FaultProxyStats;
+  /** Counts (stats().watched) the chunks from clients that contain any of `texts`, from now on. */
+  watch(texts: readonly string[]): void;
   close(): Promise<void>;
 }
 
@@ -109,7 +113,8 @@ export async function startFaultProxy(targetPort: number, initial: FaultMode = {
   let cuts = 0;
   let closed = false;
   const links = new Set<{ client: Socket; upstream?: Socket; pipes: Pipe[]; open: () => void }>();
-  const counters = { connections: 0, bytesToTarget: 0, bytesToClient: 0, cuts: 0 };
+  const counters = { connections: 0, bytesToTarget: 0, bytesToClient: 0, cuts: 0, watched: 0 };
+  let watching: readonly string[] = [];
 
   const drop = (link: { client: Socket; upstream?: Socket; pipes: Pipe[] }, rst: boolean) => {
     link.pipes.forEach((p) => p.stop());
@@ -157,6 +162,7 @@ export async function startFaultProxy(targetPort: number, initial: FaultMode = {
     link.pipes = [up, down];
     links.add(link);
     client.on('data', (chunk: Buffer) => {
+      if (watching.some((text) => chunk.includes(text))) counters.watched += 1;
       if (mode.kind === 'cut' && cuts < mode.times && mode.contains.some((text) => chunk.includes(text))) {
         cuts += 1;
         counters.cuts += 1;
@@ -200,6 +206,9 @@ export async function startFaultProxy(targetPort: number, initial: FaultMode = {
       }
     },
     stats: () => ({ ...counters, open: links.size }),
+    watch(texts) {
+      watching = texts;
+    },
     async close() {
       closed = true;
       for (const link of [...links]) drop(link, false);

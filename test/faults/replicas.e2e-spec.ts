@@ -3,6 +3,7 @@ import { sleep, waitUntil } from '../support/wait';
 import { expectCallersUnharmed, replicaTalkingToProof, Window } from './support/expectations';
 import { FaultCluster, Policy, Replica, TIMINGS } from './support/fault-cluster';
 import { useFaultCluster } from './support/fault-suite';
+import { WRITE_COMMAND } from './support/token-write';
 import { runScenario, ScenarioControl, ScenarioResult } from './support/scenario';
 import { BrokerEnv } from '../../apps/broker/src/config/broker-env.schema';
 import { FAST_TIMINGS } from '../support/broker';
@@ -107,10 +108,15 @@ async function holderPaused(cluster: FaultCluster) {
     async (s) => {
       const inFlight = await refreshInFlight(s);
       const h = (holder = inFlight.holder);
+      h.redisProxy.watch(WRITE_COMMAND);
+      const writesBefore = h.redisProxy.stats().watched;
       h.redisProxy.setMode({ kind: 'blackhole' });
       const answered = () => h.proofProxy.stats().bytesToClient > inFlight.answeredBytes;
       await waitUntil('Proof to answer the holder', answered, 5_000, 5);
-      await sleep(200); // it parses the answer and sends its fenced write
+      // It parses the answer and sends its fenced write, which the blackhole holds (a fixed
+      // 200 ms was too short under CI load: stopped before writing, it never wrote at all).
+      const wrote = () => h.redisProxy.stats().watched > writesBefore;
+      await waitUntil('the holder to send its token write', wrote, 5_000, 5);
       h.process.child.kill('SIGSTOP');
       const stoppedAt = Date.now();
       const replacedAt = await replacedByAnother(cluster, h, inFlight.replaced.fence);

@@ -1,17 +1,13 @@
-import { createHash } from 'node:crypto';
-import { WRITE_TOKEN } from '../../apps/broker/src/store/lock-scripts';
 import { waitUntil } from '../support/wait';
 import { expectCallersUnharmed } from './support/expectations';
 import { useFaultCluster } from './support/fault-suite';
 import { beforeNextRefreshWindow } from './support/refresh-window';
 import { runScenario } from './support/scenario';
+import { WRITE_COMMAND } from './support/token-write';
 
 // Issue #17, "no issued token lost": under revoke-previous the token Proof has just issued
 // has revoked the served one, so if Redis fails the holder's final write, that token is the
 // only servable one there is. The holder must keep it, serve it and write it back.
-
-/** The token write as it reaches Redis: EVALSHA of the script, or EVAL of its text after NOSCRIPT. */
-const WRITE_COMMAND = [createHash('sha1').update(WRITE_TOKEN).digest('hex'), "'record', ARGV[2]"];
 
 describe("the holder's token write fails, policy revoke-previous", () => {
   const cluster = useFaultCluster('revoke-previous');

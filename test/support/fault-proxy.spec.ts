@@ -108,6 +108,20 @@ describe('startFaultProxy', () => {
     again.socket.destroy();
   });
 
+  it('counts the chunks that contain a watched text, also those a blackhole holds', async () => {
+    proxy.watch(['WRITE']);
+    proxy.setMode({ kind: 'blackhole' });
+    const held = client(proxy.port);
+    held.socket.write('READ');
+    held.socket.write('a WRITE command');
+    await until(() => proxy.stats().watched === 1);
+    expect(held.received()).toBe('');
+    proxy.setMode({ kind: 'pass' });
+    await until(() => held.received().includes('WRITE'));
+    expect(proxy.stats().watched).toBe(1);
+    held.socket.destroy();
+  });
+
   it('in cut mode resets the connection of a matching chunk, undelivered, the given number of times', async () => {
     proxy.setMode({ kind: 'cut', contains: ['WRITE'], times: 2 });
     const plain = client(proxy.port);
