@@ -8,14 +8,14 @@ export interface TokenQuery {
 
 const ALLOWED = new Set(['profile', 'min_ttl']);
 
+/** The answer for a request without a query (most of them): one frozen object, none per request. */
+const NO_PARAMS: TokenQuery = Object.freeze({ profile: undefined, minTtlMs: 0 });
+
 /**
  * The query of GET /token, checked by hand on the hot path (a class-validator pass per
  * request costs more than the rest of the route): unknown or repeated parameters, a
  * non-integer or out-of-range min_ttl are a 400.
  */
-/** The answer for a request without a query (most of them): one frozen object, none per request. */
-const NO_PARAMS: TokenQuery = Object.freeze({ profile: undefined, minTtlMs: 0 });
-
 export function parseTokenQuery(query: Record<string, unknown>): TokenQuery {
   let profile: string | undefined;
   let minTtlMs = 0;
