@@ -11,9 +11,9 @@ const pending: ((swagger: SwaggerExports) => void)[] = [];
 /**
  * A decorator that only documents (writes what SwaggerModule reads), made and applied when
  * the OpenAPI document is built (applyApiDecorators), not where the class is declared:
- * @nestjs/swagger (ESM, no deep import of its decorators) costs a replica ~10 MB of RSS once
- * loaded, and only /docs and `npm run openapi` read what its decorators write
- * (docs/BENCHMARKS.md, RSS).
+ * @nestjs/swagger (ESM, no deep import of its decorators) costs a replica ~4 MB of heap and
+ * 1-5 MB of RSS once loaded (~10 MB once /docs has been served), and only /docs and
+ * `npm run openapi` read what its decorators write (docs/BENCHMARKS.md, RSS).
  */
 export function OpenApiOnly(make: (swagger: SwaggerExports) => SomeDecorator): AnyDecorator {
   return (target, key, descriptor) => {

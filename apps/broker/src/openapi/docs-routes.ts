@@ -10,7 +10,7 @@ const loadDocsServer = (): typeof import('./docs-server') => require('./docs-ser
 /**
  * /docs, its assets and the OpenAPI document, answered by @nestjs/swagger loaded with the
  * first request for them (docs-server.ts): a replica nobody reads the docs of never holds
- * its ~10 MB of RSS (docs/BENCHMARKS.md, RSS). The routes are Fastify's, registered before
+ * it (~4 MB of heap loaded, ~10 MB of RSS once /docs is served: docs/BENCHMARKS.md, RSS). The routes are Fastify's, registered before
  * the app listens, so the security headers and the access line are the other routes'.
  */
 export function registerDocsRoutes(app: NestFastifyApplication): void {

@@ -53,8 +53,8 @@ function passedHeaders(raw: readonly Buffer[]): string[] {
  * sent once more with the new one; otherwise the 401 goes back marked as reported.
  */
 export class ProxyForwarder {
-  /** The Authorization value of the last token injected: one string per token, not per request. */
-  private lastBearer = { token: '', value: '' };
+  /** Per profile, the Authorization value of the last token injected: one string per token, not per request. */
+  private readonly bearers = new Map<string, { token: string; value: string }>();
 
   constructor(
     private readonly tokens: ProxyTokens,
@@ -87,7 +87,7 @@ export class ProxyForwarder {
     const current = this.tokens.current(exchange.profile);
     let token = (current instanceof Promise ? await current : current).accessToken;
     for (let retried = false; ; retried = true) {
-      headers[headers.length - 1] = this.bearer(token);
+      headers[headers.length - 1] = this.bearer(exchange.profile, token);
       attempt = this.send(exchange, headers, response, writeHead);
       let status: number;
       try {
@@ -113,9 +113,13 @@ export class ProxyForwarder {
     }
   }
 
-  private bearer(token: string): string {
-    if (token !== this.lastBearer.token) this.lastBearer = { token, value: `Bearer ${token}` };
-    return this.lastBearer.value;
+  private bearer(profile: string, token: string): string {
+    let last = this.bearers.get(profile);
+    if (last?.token !== token) {
+      last = { token, value: `Bearer ${token}` };
+      this.bearers.set(profile, last);
+    }
+    return last.value;
   }
 
   /** Dispatches one attempt (its `settled` says how it went). */
