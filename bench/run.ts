@@ -11,7 +11,7 @@
 // Targets are reported, never asserted: the exit status is 1 only if something crashed.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BenchConfig, benchConfig } from './parts/bench-config';
 import { ReplicasResult, runReplicas } from './parts/replicas';
 import { runSingle } from './parts/single';
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
       'semi-space': () => runSemiSpace(cfg),
       rss: () => runRss(cfg, every('--variant').map(parseVariant)),
       token: () => runTokenOnly(cfg),
-      ab: () => runAb(cfg, flag('--ab') ?? '', parseVariant(flag('--head') ?? 'head')),
+      ab: () => runAb(cfg, resolve(flag('--ab') ?? ''), parseVariant(flag('--head') ?? 'head')),
     }[study];
     const [meter, loadBefore] = [startCpuMeter(), loadavg()[0]];
     const figures = await run();
