@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-// First: @nestjs/common loads without building its date formatters (RSS, issue 15).
-import './nest-common-preload';
+// First: what the dependencies load but the broker never uses stays unloaded (RSS, issue 15).
+import './lean-boot';
 import { Logger } from '@nestjs/common';
 import { ConfigValidationError } from './config/config.errors';
 import { loadBrokerConfig } from './config/load-broker-config';
