@@ -5,11 +5,13 @@
 // alone vs in the broker), `npm run bench -- --rss` (RSS of five replicas at the defaults),
 // `npm run bench -- --token` (parts 1, 2 alone) and `npm run bench -- --ab <main.js>` (this build
 // vs another build's broker, GET /token and /proof/*, side by side), each into bench/results/.
-// `--rounds N` changes the number of rounds of any of them.
+// `--rounds N` changes the number of rounds of any of them. `--rss --variant "<spec>"` (repeatable)
+// adds replicas of other start settings beside the defaults' and `--ab <main.js> --head "<spec>"`
+// starts this build's broker with other settings (bench/lib/variant.ts).
 // Targets are reported, never asserted: the exit status is 1 only if something crashed.
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BenchConfig, benchConfig } from './parts/bench-config';
 import { ReplicasResult, runReplicas } from './parts/replicas';
 import { runSingle } from './parts/single';
@@ -19,6 +21,7 @@ import { runPino } from './parts/pino';
 import { runRss } from './parts/rss';
 import { runClient } from './parts/client';
 import { runAb } from './parts/ab';
+import { parseVariant } from './lib/variant';
 import { ProxyResult, renderProxy, runProxy, runProxyOnly } from './parts/proxy';
 import { keptNotes, renderDocument } from './lib/document';
 import { requireHaproxy } from './lib/haproxy';
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
     const at = process.argv.indexOf(name);
     return at < 0 ? undefined : process.argv[at + 1];
   };
+  const every = (name: string) => process.argv.flatMap((arg, i) => (arg === name ? [process.argv[i + 1]] : []));
   const rounds = Number(flag('--rounds') ?? NaN);
   const defaults = benchConfig(quick, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
   const cfg = Number.isInteger(rounds) && rounds > 0 ? { ...defaults, rounds } : defaults;
@@ -114,9 +118,9 @@ async function main(): Promise<void> {
     const run = {
       pino: () => runPino(cfg),
       'semi-space': () => runSemiSpace(cfg),
-      rss: () => runRss(cfg),
+      rss: () => runRss(cfg, every('--variant').map(parseVariant)),
       token: () => runTokenOnly(cfg),
-      ab: () => runAb(cfg, flag('--ab') ?? ''),
+      ab: () => runAb(cfg, resolve(flag('--ab') ?? ''), parseVariant(flag('--head') ?? 'head')),
     }[study];
     const [meter, loadBefore] = [startCpuMeter(), loadavg()[0]];
     const figures = await run();

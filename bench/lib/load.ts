@@ -110,14 +110,20 @@ export interface RoundFigures {
  */
 export async function compare(
   targets: Target[],
-  options: LoadOptions & { rounds: number; warmupSeconds: number },
+  options: LoadOptions & {
+    rounds: number;
+    warmupSeconds: number;
+    /** Called after each measurement of the rounds (not the warm-up), e.g. to read the target's RSS. */
+    afterEach?: (target: Target, round: number) => void;
+  },
 ): Promise<Record<string, Compared>> {
-  const { rounds, warmupSeconds, ...load } = options;
+  const { rounds, warmupSeconds, afterEach, ...load } = options;
   for (const t of targets) await measure(t.url, { ...load, ...t, seconds: warmupSeconds });
   const runs = new Map<string, Measurement[]>(targets.map((t) => [t.name, []]));
   for (let round = 0; round < rounds; round++) {
     for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
       runs.get(t.name)?.push(await measure(t.url, { ...load, ...t }));
+      afterEach?.(t, round);
     }
   }
   const summary = (list: Measurement[]): Compared => ({

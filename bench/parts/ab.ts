@@ -5,7 +5,9 @@
 // ratio of the two builds' CPU per request, round by round, says whether a change paid. The
 // two builds take the ends of each round's order (base, bare, head; then head, bare, base): in
 // the middle, one of them measured 0.8-0.9 × the other's CPU per request with identical code
-// (an A/A run at load 6-11), so the middle place is biased.
+// (an A/A run at load 6-11), so the middle place is biased. `--head "<spec>"` (bench/lib/variant.ts)
+// starts this build's broker with more node flags, environment variables or another main.js, so
+// two start settings of one build can be compared the same way.
 import { existsSync, rmSync } from 'node:fs';
 import { copyTokenAnswer } from '../lib/copied-answer';
 import { Compared, compare } from '../lib/load';
@@ -21,6 +23,7 @@ import {
   tempDir,
   writeCallersFile,
 } from '../lib/services';
+import { describeVariant, Variant } from '../lib/variant';
 import type { BenchConfig } from './bench-config';
 
 const PROXY_PATH = '/proof/v1/transactions/bench-1';
@@ -57,7 +60,7 @@ function section(title: string, bareName: string, { base, head, bare }: Trio): s
 }
 
 /** Both builds on GET /token and /proof/*; returns the two sections as Markdown. */
-export async function runAb(cfg: BenchConfig, baselineMain: string): Promise<string> {
+export async function runAb(cfg: BenchConfig, baselineMain: string, headVariant: Variant): Promise<string> {
   if (!existsSync(baselineMain)) throw new Error(`${baselineMain} is missing (the baseline build's main.js)`);
   const dir = tempDir();
   const callers = writeCallersFile(dir);
@@ -75,7 +78,12 @@ export async function runAb(cfg: BenchConfig, baselineMain: string): Promise<str
     const common = { ...options, logLevel: 'log' as const, nodeArgs: cfg.brokerNodeArgs };
     const pair = await Promise.all([
       startBroker('base', { ...common, main: baselineMain }),
-      startBroker('head', common),
+      startBroker('head', {
+        ...common,
+        nodeArgs: [...cfg.brokerNodeArgs, ...headVariant.nodeArgs],
+        env: headVariant.env,
+        ...(headVariant.main ? { main: headVariant.main } : {}),
+      }),
     ]);
     started.push(pair[0].proc, pair[1].proc);
     return pair;
@@ -114,9 +122,9 @@ export async function runAb(cfg: BenchConfig, baselineMain: string): Promise<str
       ],
       load,
     )) as unknown as Trio;
-    const rounds = `${cfg.connections} connections, ${cfg.rounds} × ${cfg.seconds} s, both builds at the shipped defaults`;
+    const rounds = `${cfg.connections} connections, ${cfg.rounds} × ${cfg.seconds} s, both builds at the shipped defaults but as said above`;
     return [
-      `Baseline build: \`${baselineMain}\`.`,
+      `Baseline build: \`${baselineMain}\`. This build: ${describeVariant(headVariant)}.`,
       section(`GET /token (${rounds})`, 'bare Fastify', token),
       section(`/proof/* (${rounds})`, 'bare undici proxy', proxy),
     ].join('\n\n');

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+// First: what the dependencies load but the broker never uses stays unloaded (RSS, issue 15).
+import './lean-boot';
 import { Logger } from '@nestjs/common';
 import { ConfigValidationError } from './config/config.errors';
 import { loadBrokerConfig } from './config/load-broker-config';
