@@ -100,4 +100,26 @@ describe('a lean boot', () => {
     expect(code).toBe(0);
     expect(last).toEqual({ before: 0, parsed: 'parsed x', keys: ['parse'], loads: 1, cached: true });
   });
+  it("asks Proof for a token and checks one without loading Node's own undici (fetch's ~15-20 MB)", async () => {
+    const client = join(DIST, 'token', 'upstream', 'proof-token.client.js');
+    const script = `
+      const http = require('node:http');
+      const { ProofTokenClient } = require(${JSON.stringify(client)});
+      const server = http.createServer((req, res) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(req.method === 'POST' ? JSON.stringify({ access_token: 'tok', token_type: 'Bearer', expires_in: 60 }) : '{}');
+      }).listen(0, '127.0.0.1', async () => {
+        const profile = { name: 'p', clientId: 'id', baseUrl: 'http://127.0.0.1:' + server.address().port };
+        const proof = new ProofTokenClient();
+        const token = await proof.requestToken(profile, 'secret', 5000);
+        const info = await proof.tokenInfo(profile, token.accessToken, 5000);
+        server.close();
+        const undici = process.moduleLoadList.some((name) => name.includes('undici'));
+        console.log(JSON.stringify({ expiresIn: token.expiresInSeconds, active: info.active, undici }));
+      });
+    `;
+    const { code, last } = await runNode(['-e', script]);
+    expect(code).toBe(0);
+    expect(last).toEqual({ expiresIn: 60, active: true, undici: false });
+  });
 });

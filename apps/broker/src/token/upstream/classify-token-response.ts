@@ -29,6 +29,8 @@ export function classifyErrorResponse(
     return new UpstreamTokenError('transient', 'rate_limited', status, parseRetryAfterMs(retryAfter, now));
   if (status >= 500)
     return new UpstreamTokenError('transient', 'upstream_5xx', status, parseRetryAfterMs(retryAfter, now));
+  // Redirects are not followed: a token endpoint that moved is a configuration to fix.
+  if (status >= 300 && status < 400) return new UpstreamTokenError('permanent', 'upstream_redirect', status);
   if (status === 408) return new UpstreamTokenError('transient', 'upstream_timeout', status);
   if (status === 415) return new UpstreamTokenError('permanent', 'unsupported_media_type', status);
   if (isOAuthErrorBody(body) && PERMANENT_CODES.has(body.error))

@@ -5,7 +5,7 @@ describe('mayHaveIssued', () => {
   it('takes a failure without an HTTP answer, or an unreadable 200, as a token Proof may have issued', () => {
     const sent = (code: string) =>
       new UpstreamTokenError('transient', 'network', undefined, undefined, {
-        cause: new TypeError('fetch failed', { cause: { code } }),
+        cause: Object.assign(new Error(`connect ${code}`), { code }),
       });
     expect(mayHaveIssued(new UpstreamTokenError('transient', 'timeout'))).toBe(true);
     expect(mayHaveIssued(sent('ECONNRESET'))).toBe(true);

@@ -12,6 +12,7 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 export function mayHaveIssued(error: unknown): boolean {
   if (!(error instanceof UpstreamTokenError)) return true;
   if (error.status !== undefined) return error.status === 200;
-  const code = ((error.cause as { cause?: { code?: unknown } } | undefined)?.cause?.code ?? '') as string;
+  // The socket's error, as ProofTokenClient keeps it.
+  const code = ((error.cause as { code?: unknown } | undefined)?.code ?? '') as string;
   return !NOT_SENT.has(code);
 }

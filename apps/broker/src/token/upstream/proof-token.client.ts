@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { ProfileConfig } from '../../config/broker-config';
 import { classifyErrorResponse, parseRetryAfterMs } from './classify-token-response';
 import { UpstreamTokenError } from './upstream-token.error';
+import { headerValue, sendUpstream, UpstreamTimeoutError, type UpstreamAnswer } from './upstream-request';
 
 export interface UpstreamToken {
   readonly accessToken: string;
@@ -61,28 +62,24 @@ export class ProofTokenClient {
     const basic = Buffer.from(`${profile.clientId}:${clientSecret}`).toString('base64');
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     if (profile.scope) form.set('scope', profile.scope);
-    let response: Response;
-    let body: unknown;
+    let answer: UpstreamAnswer;
     try {
-      // One deadline for connect, headers and body: a server that trickles its answer is a timeout too.
-      response = await fetch(new URL(PROOF_TOKEN_PATH, profile.baseUrl), {
+      answer = await sendUpstream(new URL(PROOF_TOKEN_PATH, profile.baseUrl), {
         method: 'POST',
         headers: { authorization: `Basic ${basic}`, 'content-type': FORM_CONTENT_TYPE, accept: 'application/json' },
         body: form.toString(),
-        signal: signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal]) : AbortSignal.timeout(timeoutMs),
-        redirect: 'error',
+        timeoutMs,
+        signal,
       });
-      body = await response.json().catch(() => undefined);
     } catch (error) {
-      const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
-      throw new UpstreamTokenError('transient', timedOut ? 'timeout' : 'network', undefined, undefined, {
-        cause: error,
-      });
+      // `cause`: the socket's error (its code tells a request that never left, see mayHaveIssued).
+      const code = error instanceof UpstreamTimeoutError ? 'timeout' : 'network';
+      throw new UpstreamTokenError('transient', code, undefined, undefined, { cause: error });
     }
     const receivedAt = Date.now();
-    if (response.status !== 200)
-      throw classifyErrorResponse(response.status, body, response.headers.get('retry-after'), receivedAt);
-    const date = Date.parse(response.headers.get('date') ?? '');
+    const { status, headers, body } = answer;
+    if (status !== 200) throw classifyErrorResponse(status, body, headerValue(headers, 'retry-after'), receivedAt);
+    const date = Date.parse(headerValue(headers, 'date') ?? '');
     return parseToken(body, receivedAt, Number.isNaN(date) ? undefined : date);
   }
 
@@ -91,25 +88,23 @@ export class ProofTokenClient {
    * are transient UpstreamTokenErrors whose message and code never hold the token or the body.
    */
   async tokenInfo(profile: ProfileConfig, accessToken: string, timeoutMs: number): Promise<TokenInfoAnswer> {
-    let response: Response;
-    let body: unknown;
+    let answer: UpstreamAnswer;
     try {
-      response = await fetch(new URL(PROOF_TOKEN_INFO_PATH, profile.baseUrl), {
+      answer = await sendUpstream(new URL(PROOF_TOKEN_INFO_PATH, profile.baseUrl), {
+        method: 'GET',
         headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(timeoutMs),
-        redirect: 'error',
+        timeoutMs,
       });
-      body = await response.json().catch(() => undefined);
     } catch (error) {
-      const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
-      // No `cause`: undici's errors may quote the request, and with it the Authorization header.
-      throw new UpstreamTokenError('transient', timedOut ? 'timeout' : 'network');
+      // No `cause`: kept free of anything about the request, whose Authorization is the token.
+      throw new UpstreamTokenError('transient', error instanceof UpstreamTimeoutError ? 'timeout' : 'network');
     }
-    if (response.status === 401) return { active: false };
-    if (response.status !== 200) {
-      const code = response.status === 429 ? 'rate_limited' : `upstream_${Math.floor(response.status / 100)}xx`;
-      const retryAfterMs = parseRetryAfterMs(response.headers.get('retry-after'), Date.now());
-      throw new UpstreamTokenError('transient', code, response.status, retryAfterMs);
+    const { status, headers, body } = answer;
+    if (status === 401) return { active: false };
+    if (status !== 200) {
+      const code = status === 429 ? 'rate_limited' : `upstream_${Math.floor(status / 100)}xx`;
+      const retryAfterMs = parseRetryAfterMs(headerValue(headers, 'retry-after'), Date.now());
+      throw new UpstreamTokenError('transient', code, status, retryAfterMs);
     }
     const expiresIn = (body as { expires_in?: unknown } | undefined)?.expires_in;
     return { active: true, expiresInSeconds: typeof expiresIn === 'number' ? expiresIn : undefined };
