@@ -68,3 +68,25 @@ export class ExcuseWindows {
     );
   }
 }
+
+/** A failed call as the verdict sees it (SoakCallers' FailedCall). */
+export interface JudgedFailure {
+  readonly profile: string;
+  readonly startedAt: number;
+  readonly at: number;
+  readonly backoffOf?: JudgedFailure;
+}
+
+/**
+ * The window that excuses a failed call, if any. A call the client library failed at once
+ * from its backoff (the broker's Retry-After, then its own exponential backoff up to 10 s,
+ * no request sent) is the failure that set that backoff seen again: excused with it, and
+ * only then, even once the window has closed.
+ */
+export function excuseFor(windows: ExcuseWindows, failure: JudgedFailure): ExcuseWindow | undefined {
+  const cause = failure.backoffOf ?? failure;
+  return (
+    windows.covering(failure.profile, failure.startedAt, failure.at) ??
+    windows.covering(cause.profile, cause.startedAt, cause.at)
+  );
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TokenLookup, validAt } from '../lib/emulator-admin';
-import type { ExcuseWindow, ExcuseWindows } from './excuse-windows';
+import { type ExcuseWindow, type ExcuseWindows, excuseFor } from './excuse-windows';
 import type { FailedCall, SoakCallers } from './soak-callers';
 import { SoakCluster, SOAK_TIMINGS } from './soak-cluster';
 import type { FaultEvent } from './soak-run';
@@ -125,7 +125,7 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
     return `${s.replica} served ${s.profile} token ${label(s.token)} at ${at(s.at)} (${why})`;
   };
 
-  const excuse = (f: FailedCall) => windows.covering(f.profile, f.startedAt, f.at);
+  const excuse = (f: FailedCall) => excuseFor(windows, f);
   const excused = callers.failures.filter((f) => excuse(f));
   const unexcused = callers.failures.filter((f) => !excuse(f));
   const byCause = (f: FailedCall) => `${f.profile}: ${f.kind} ${f.cause}`;
@@ -161,7 +161,7 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
     {
       name: 'no failed call outside a window without a valid token',
       ok: unexcused.length === 0 && callers.ok.client > 0 && callers.ok.proxy > 0,
-      detail: `${callers.calls.client + callers.calls.proxy} calls, ${callers.failures.length} failed, ${excused.length} excused; unexcused: ${list(countBy(unexcused, byCause))}${unexcused.length ? ` (first at ${at(unexcused[0].at)})` : ''}`,
+      detail: `${callers.calls.client + callers.calls.proxy} calls, ${callers.failures.length} failed, ${excused.length} excused (${excused.filter((f) => f.backoffOf).length} of them failed at once by the client library, backing off after an excused failure); unexcused: ${list(countBy(unexcused, byCause))}${unexcused.length ? ` (first at ${at(unexcused[0].at)})` : ''}`,
     },
   ];
 
