@@ -75,9 +75,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   }
   const ended = Date.now();
   windows.closeAll(ended);
-  // SOAK_DUMP=file: the raw timeline (faults, failed calls, windows) for an analysis the summary does not make.
+  // SOAK_DUMP=file: the raw timeline (faults, failed calls, windows, stored fences, what each replica answered:
+  // status and expiry, never a token) for an analysis the summary does not make.
   if (process.env.SOAK_DUMP) {
-    const dump = { started, ended, events, failures: callers.failures, windows: windows.windows };
+    const dump = {
+      started,
+      ended,
+      events,
+      failures: callers.failures,
+      windows: windows.windows,
+      fences: watch.fenceChanges,
+      answers: watch.answerChanges,
+    };
     writeFileSync(process.env.SOAK_DUMP, JSON.stringify(dump));
   }
   try {
