@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TokenLookup, validAt } from '../lib/emulator-admin';
-import { type ExcuseWindow, type ExcuseWindows, excuseFor } from './excuse-windows';
+import { FAST_BROKER_TIMINGS } from '../lib/fast-timings';
+import { type ExcuseWindow, type ExcuseWindows, excuseFor, openEndOfLifeWindows, type Span } from './excuse-windows';
 import type { FailedCall, SoakCallers } from './soak-callers';
 import { SoakCluster, SOAK_TIMINGS } from './soak-cluster';
 import type { FaultEvent } from './soak-run';
@@ -53,6 +54,18 @@ const CUT_OFF_SETTLE_MS = 3_000;
 const isolates = (e: FaultEvent, replica: string): boolean =>
   /^redis-(kill|restart|pause|blackhole)/.test(e.kind) ||
   (e.replica === replica && /^replica-(redis-blackhole|sigstop)/.test(e.kind));
+/** The broker's floor plus a sample period and its check interval: when callers start to wait. */
+const FLOOR_MS = Number(FAST_BROKER_TIMINGS.BROKER_MIN_TTL_SECONDS) * 1000 + 500;
+/** The first hand-over after Redis came back empty waits the presence TTL (3 s at these timings). */
+const REGISTRY_WAIT_MS = 3_000;
+/** Spans in which Redis was out of reach of every replica, or back empty with no hand-over possible yet. */
+const redisAwayForAll = (events: readonly FaultEvent[], ended: number): Span[] =>
+  events
+    .filter((e) => e.replica === undefined && /^redis-(kill|restart|pause|blackhole)/.test(e.kind))
+    .map((e) => ({
+      from: e.at,
+      to: (e.endedAt ?? ended) + (/^redis-(kill|restart)/.test(e.kind) ? REGISTRY_WAIT_MS : 0),
+    }));
 /** A short label for a token in the report (never the token). */
 const label = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 10);
 const countBy = <T>(items: T[], key: (item: T) => string) =>
@@ -84,6 +97,8 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
   const tokens = [...new Set(watch.served.map((s) => s.token))];
   const lookups = await lookupAll(record.cluster, watch.served);
   const at = (ms: number) => `${((ms - started) / 1000).toFixed(1)} s`;
+  const away = redisAwayForAll(events, record.ended);
+  openEndOfLifeWindows(windows, 'revoke-previous', away, watch.answerChanges, FLOOR_MS);
 
   // A token revoked out of band (revoke-all) is served until someone reports it: excused
   // inside that window only. Anything else expired, revoked or unknown when served is not.

@@ -1,4 +1,4 @@
-import { excuseFor, ExcuseWindows } from '../../scripts/soak/excuse-windows';
+import { excuseFor, ExcuseWindows, openEndOfLifeWindows } from '../../scripts/soak/excuse-windows';
 import { withHandOverWindow } from '../../scripts/soak/infra-faults';
 import type { SoakCluster } from '../../scripts/soak/soak-cluster';
 
@@ -59,6 +59,32 @@ describe('soak excuse windows', () => {
     // Backing off after a failure that is not excused excuses nothing.
     const late = { profile: 'reuse', startedAt: T + 5_000, at: T + 5_500 };
     expect(excuseFor(windows, { ...outside, backoffOf: late })).toBeUndefined();
+  });
+
+  describe('revoke-previous: the token reaching its floor while Redis is out of reach of every replica', () => {
+    const served = (at: number, expiresAt: number) => ({
+      profile: 'revoke-previous',
+      status: 200,
+      expiresAt: new Date(expiresAt).toISOString(),
+      at,
+    });
+    // A token expiring at T + 10 s (floor 1.5 s before), Redis away from T + 5 s.
+    const answers = [served(T - 14_000, T + 10_000), served(T + 12_000, T + 34_000)];
+
+    it('opens a window from the floor (or the fault, if later) until a later-expiring token is served', () => {
+      const windows = new ExcuseWindows();
+      openEndOfLifeWindows(windows, 'revoke-previous', [{ from: T + 5_000, to: T + 11_000 }], answers, 1_500);
+      expect(windows.windows).toEqual([expect.objectContaining({ from: T + 8_500, to: T + 13_500 })]);
+      expect(windows.covering('revoke-previous', T + 13_000, T + 13_000)).toBeDefined();
+      expect(windows.covering('revoke-previous', T + 8_000, T + 8_000)).toBeUndefined();
+    });
+
+    it('opens none when Redis is back before the floor (a refresh could run), nor for another profile', () => {
+      const windows = new ExcuseWindows();
+      openEndOfLifeWindows(windows, 'revoke-previous', [{ from: T + 5_000, to: T + 8_000 }], answers, 1_500);
+      openEndOfLifeWindows(windows, 'new', [{ from: T + 5_000, to: T + 11_000 }], answers, 1_500);
+      expect(windows.windows).toEqual([]);
+    });
   });
 
   describe('a revoke-previous hand-over pending across a fault', () => {
