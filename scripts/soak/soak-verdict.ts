@@ -137,7 +137,7 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
       : l.revokedAtMs !== null && l.revokedAtMs <= s.at
         ? `revoked at ${at(l.revokedAtMs)}`
         : `expired at ${at(l.expiresAtMs ?? 0)}`;
-    return `${s.replica} served ${s.profile} token ${label(s.token)} at ${at(s.at)} (${why})`;
+    return `${s.replica} served ${s.profile} token ${label(s.token)} at ${at(s.at)} (asked at ${at(s.startedAt)}; ${why})`;
   };
 
   const excuse = (f: FailedCall) => excuseFor(windows, f);
