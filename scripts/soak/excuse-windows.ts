@@ -68,3 +68,71 @@ export class ExcuseWindows {
     );
   }
 }
+
+/** A failed call as the verdict sees it (SoakCallers' FailedCall). */
+export interface JudgedFailure {
+  readonly profile: string;
+  readonly startedAt: number;
+  readonly at: number;
+  readonly backoffOf?: JudgedFailure;
+}
+
+/**
+ * The window that excuses a failed call, if any. A call the client library failed at once
+ * from its backoff (the broker's Retry-After, then its own exponential backoff up to 10 s,
+ * no request sent) is the failure that set that backoff seen again: excused with it, and
+ * only then, even once the window has closed.
+ */
+export function excuseFor(windows: ExcuseWindows, failure: JudgedFailure): ExcuseWindow | undefined {
+  const cause = failure.backoffOf ?? failure;
+  return (
+    windows.covering(failure.profile, failure.startedAt, failure.at) ??
+    windows.covering(cause.profile, cause.startedAt, cause.at)
+  );
+}
+
+/** When Redis was out of reach of every replica (or back empty but still unable to start a hand-over). */
+export interface Span {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** One answer of a replica to GET /token: its status, and the served token's expiry. */
+export interface SampledAnswer {
+  readonly profile: string;
+  readonly status: number;
+  readonly expiresAt?: string;
+  readonly at: number;
+}
+
+export const END_OF_LIFE_CAUSE =
+  'the token reached its floor while Redis was out of reach of every replica (or back empty, before a hand-over may begin): a new one needs the lock';
+
+/**
+ * revoke-previous: the served token reached the broker's floor (`floorMs` before its expiry)
+ * during `away`. Every token request revokes the previous token, so a new token is asked for
+ * only under the lock, after a hand-over (replicas asking alone would revoke each other's):
+ * with Redis out of reach of every replica, none can be had until Redis is back and a lock
+ * holder stores one. Opens a window from the later of the fault and the floor until a token
+ * that expires later is served (plus the usual settle time). `answers` in time order.
+ */
+export function openEndOfLifeWindows(
+  windows: ExcuseWindows,
+  profile: string,
+  away: readonly Span[],
+  answers: readonly SampledAnswer[],
+  floorMs: number,
+): void {
+  const expiryOf = (a: SampledAnswer) => (a.status === 200 && a.expiresAt ? Date.parse(a.expiresAt) : undefined);
+  const served = answers.filter((a) => a.profile === profile && expiryOf(a) !== undefined);
+  for (const span of away) {
+    // The newest token any replica served before Redis went away.
+    const expiresAt = Math.max(...served.filter((a) => a.at <= span.from).map((a) => expiryOf(a)!));
+    if (!Number.isFinite(expiresAt) || expiresAt - floorMs > span.to) continue;
+    const from = Math.max(span.from, expiresAt - floorMs);
+    const next = served.find((a) => a.at >= from && expiryOf(a)! > expiresAt + SAME_EXPIRY_MS);
+    windows.open(profile, END_OF_LIFE_CAUSE, from, Infinity, expiresAt);
+    const window = windows.windows[windows.windows.length - 1];
+    window.to = next === undefined ? from + MAX_WINDOW_MS : next.at + SETTLE_MS;
+  }
+}

@@ -12,6 +12,11 @@ export interface FailedCall {
   readonly cause: string;
   readonly startedAt: number;
   readonly at: number;
+  /**
+   * The client library answered at once from its backoff (no request sent): the broker's
+   * Retry-After, then its own exponential backoff (up to 10 s) after this earlier failure.
+   */
+  readonly backoffOf?: FailedCall;
 }
 
 export interface CallerTargets {
@@ -41,6 +46,8 @@ export class SoakCallers {
   private readonly loops: Promise<void>[] = [];
   private readonly clients: BrokerClient[] = [];
   private inFlight = 0;
+  /** Per client loop, its client's last failure: thrown again, as is, while it backs off. */
+  private readonly lastFailure = new Map<string, { error: unknown; failure: FailedCall }>();
 
   constructor(
     private readonly targets: CallerTargets,
@@ -122,7 +129,10 @@ export class SoakCallers {
           );
       } catch (error) {
         const cause = error instanceof BrokerClientError ? error.code : `exception: ${(error as Error).message}`;
-        this.fail(caller, profile, kind, cause, startedAt);
+        const last = this.lastFailure.get(caller);
+        const backoffOf = last !== undefined && last.error === error ? last.failure : undefined;
+        const failure = this.fail(caller, profile, kind, cause, startedAt, backoffOf);
+        if (failure.backoffOf === undefined) this.lastFailure.set(caller, { error, failure });
       } finally {
         this.inFlight--;
       }
@@ -130,8 +140,17 @@ export class SoakCallers {
     }
   }
 
-  private fail(caller: string, profile: string, kind: CallerKind, cause: string, startedAt: number): void {
-    this.failures.push({ caller, profile, kind, cause, startedAt, at: Date.now() });
+  private fail(
+    caller: string,
+    profile: string,
+    kind: CallerKind,
+    cause: string,
+    startedAt: number,
+    backoffOf?: FailedCall,
+  ): FailedCall {
+    const failure = { caller, profile, kind, cause, startedAt, at: Date.now(), backoffOf };
+    this.failures.push(failure);
+    return failure;
   }
 }
 

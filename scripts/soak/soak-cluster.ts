@@ -27,7 +27,8 @@ export const SOAK_TIMINGS = {
     BROKER_SHUTDOWN_DELAY_MS: '1500',
     BROKER_REFRESH_AT_FRACTION: '0.5',
     BROKER_REFRESH_JITTER_FRACTION: '0.05',
-    LOG_LEVEL: 'warn',
+    // SOAK_LOG_LEVEL=log: the brokers' info lines too (refreshes, hand-overs, write-backs), with --verbose.
+    LOG_LEVEL: process.env.SOAK_LOG_LEVEL ?? 'warn',
   },
 } as const;
 

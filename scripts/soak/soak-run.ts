@@ -75,13 +75,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   }
   const ended = Date.now();
   windows.closeAll(ended);
-  // SOAK_DUMP=file: the raw timeline (faults, failed calls, windows) for an analysis the summary does not make.
-  if (process.env.SOAK_DUMP) {
-    const dump = { started, ended, events, failures: callers.failures, windows: windows.windows };
-    writeFileSync(process.env.SOAK_DUMP, JSON.stringify(dump));
-  }
   try {
-    return await judgeSoak({
+    const summary = await judgeSoak({
       cluster,
       callers,
       watch,
@@ -93,6 +88,21 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
       ended,
       upstreamWindowMs: UPSTREAM_WINDOW_MS,
     });
+    // SOAK_DUMP=file: the raw timeline (faults, failed calls, every window, stored fences, what each
+    // replica answered: status and expiry, never a token) for an analysis the summary does not make.
+    if (process.env.SOAK_DUMP) {
+      const dump = {
+        started,
+        ended,
+        events,
+        failures: callers.failures,
+        windows: windows.windows,
+        fences: watch.fenceChanges,
+        answers: watch.answerChanges,
+      };
+      writeFileSync(process.env.SOAK_DUMP, JSON.stringify(dump));
+    }
+    return summary;
   } finally {
     await cluster.stop();
   }

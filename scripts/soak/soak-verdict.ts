@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { TokenLookup, validAt } from '../lib/emulator-admin';
-import type { ExcuseWindow, ExcuseWindows } from './excuse-windows';
+import { FAST_BROKER_TIMINGS } from '../lib/fast-timings';
+import { type ExcuseWindow, type ExcuseWindows, excuseFor, openEndOfLifeWindows, type Span } from './excuse-windows';
 import type { FailedCall, SoakCallers } from './soak-callers';
 import { SoakCluster, SOAK_TIMINGS } from './soak-cluster';
 import type { FaultEvent } from './soak-run';
@@ -53,6 +54,18 @@ const CUT_OFF_SETTLE_MS = 3_000;
 const isolates = (e: FaultEvent, replica: string): boolean =>
   /^redis-(kill|restart|pause|blackhole)/.test(e.kind) ||
   (e.replica === replica && /^replica-(redis-blackhole|sigstop)/.test(e.kind));
+/** The broker's floor plus a sample period and its check interval: when callers start to wait. */
+const FLOOR_MS = Number(FAST_BROKER_TIMINGS.BROKER_MIN_TTL_SECONDS) * 1000 + 500;
+/** The first hand-over after Redis came back empty waits the presence TTL (3 s at these timings). */
+const REGISTRY_WAIT_MS = 3_000;
+/** Spans in which Redis was out of reach of every replica, or back empty with no hand-over possible yet. */
+const redisAwayForAll = (events: readonly FaultEvent[], ended: number): Span[] =>
+  events
+    .filter((e) => e.replica === undefined && /^redis-(kill|restart|pause|blackhole)/.test(e.kind))
+    .map((e) => ({
+      from: e.at,
+      to: (e.endedAt ?? ended) + (/^redis-(kill|restart)/.test(e.kind) ? REGISTRY_WAIT_MS : 0),
+    }));
 /** A short label for a token in the report (never the token). */
 const label = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 10);
 const countBy = <T>(items: T[], key: (item: T) => string) =>
@@ -84,6 +97,8 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
   const tokens = [...new Set(watch.served.map((s) => s.token))];
   const lookups = await lookupAll(record.cluster, watch.served);
   const at = (ms: number) => `${((ms - started) / 1000).toFixed(1)} s`;
+  const away = redisAwayForAll(events, record.ended);
+  openEndOfLifeWindows(windows, 'revoke-previous', away, watch.answerChanges, FLOOR_MS);
 
   // A token revoked out of band (revoke-all) is served until someone reports it: excused
   // inside that window only. Anything else expired, revoked or unknown when served is not.
@@ -122,10 +137,10 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
       : l.revokedAtMs !== null && l.revokedAtMs <= s.at
         ? `revoked at ${at(l.revokedAtMs)}`
         : `expired at ${at(l.expiresAtMs ?? 0)}`;
-    return `${s.replica} served ${s.profile} token ${label(s.token)} at ${at(s.at)} (${why})`;
+    return `${s.replica} served ${s.profile} token ${label(s.token)} at ${at(s.at)} (asked at ${at(s.startedAt)}; ${why})`;
   };
 
-  const excuse = (f: FailedCall) => windows.covering(f.profile, f.startedAt, f.at);
+  const excuse = (f: FailedCall) => excuseFor(windows, f);
   const excused = callers.failures.filter((f) => excuse(f));
   const unexcused = callers.failures.filter((f) => !excuse(f));
   const byCause = (f: FailedCall) => `${f.profile}: ${f.kind} ${f.cause}`;
@@ -161,7 +176,7 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
     {
       name: 'no failed call outside a window without a valid token',
       ok: unexcused.length === 0 && callers.ok.client > 0 && callers.ok.proxy > 0,
-      detail: `${callers.calls.client + callers.calls.proxy} calls, ${callers.failures.length} failed, ${excused.length} excused; unexcused: ${list(countBy(unexcused, byCause))}${unexcused.length ? ` (first at ${at(unexcused[0].at)})` : ''}`,
+      detail: `${callers.calls.client + callers.calls.proxy} calls, ${callers.failures.length} failed, ${excused.length} excused (${excused.filter((f) => f.backoffOf).length} of them failed at once by the client library, backing off after an excused failure); unexcused: ${list(countBy(unexcused, byCause))}${unexcused.length ? ` (first at ${at(unexcused[0].at)})` : ''}`,
     },
   ];
 

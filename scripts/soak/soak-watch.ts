@@ -38,7 +38,12 @@ export class SoakWatch {
   readonly fenceDrops: FenceDrop[] = [];
   readonly upstream: UpstreamWindow[] = [];
   fenceSamples = 0;
+  /** Each profile's stored fence whenever it changed (the timeline SOAK_DUMP writes). */
+  readonly fenceChanges: { profile: string; fence: number; at: number }[] = [];
   private readonly lastFence = new Map<string, number>();
+  /** What each replica answered for each profile (status, expiry; no token), whenever it changed (SOAK_DUMP). */
+  readonly answerChanges: { profile: string; replica: string; status: number; expiresAt?: string; at: number }[] = [];
+  private readonly lastAnswer = new Map<string, string>();
   /** Expiry times of the reuse profile's tokens already given a window. */
   private readonly reuseGaps: number[] = [];
   private running = true;
@@ -73,6 +78,7 @@ export class SoakWatch {
         signal: AbortSignal.timeout(6_000),
       });
       const body = (await response.json()) as { access_token?: string; expires_at?: string };
+      this.answered(profile, replica, response.status, body.expires_at);
       if (response.status === 200 && body.access_token) {
         this.served.push({ profile, replica, token: body.access_token, startedAt, at: Date.now() });
         if (profile === 'reuse' && body.expires_at) this.reuseGap(Date.parse(body.expires_at));
@@ -80,6 +86,14 @@ export class SoakWatch {
     } catch {
       // a replica killed, stopped or restarting: the callers' figures say whether that hurt
     }
+  }
+
+  private answered(profile: string, replica: string, status: number, expiresAt: string | undefined): void {
+    const key = `${replica}/${profile}`;
+    const seen = `${status} ${expiresAt}`;
+    if (this.lastAnswer.get(key) === seen) return;
+    this.lastAnswer.set(key, seen);
+    this.answerChanges.push({ profile, replica, status, expiresAt, at: Date.now() });
   }
 
   /**
@@ -107,6 +121,7 @@ export class SoakWatch {
         this.fenceSamples++;
         const last = this.lastFence.get(name);
         if (last !== undefined && fence < last) this.fenceDrops.push({ profile: name, at, from: last, to: fence });
+        if (fence !== last) this.fenceChanges.push({ profile: name, fence, at });
         this.lastFence.set(name, fence);
         this.windows.sawFence(name, fence, at);
       }

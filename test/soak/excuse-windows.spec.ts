@@ -1,4 +1,4 @@
-import { ExcuseWindows } from '../../scripts/soak/excuse-windows';
+import { excuseFor, ExcuseWindows, openEndOfLifeWindows } from '../../scripts/soak/excuse-windows';
 import { withHandOverWindow } from '../../scripts/soak/infra-faults';
 import type { SoakCluster } from '../../scripts/soak/soak-cluster';
 
@@ -44,6 +44,47 @@ describe('soak excuse windows', () => {
     expect(windows.covering('reuse', T + 1_100, T + 1_100)?.cause).toMatch(/past the floor/);
     expect(windows.covering('reuse', T + 1_100, T + 1_100, revokeAll)?.cause).toMatch(/revoke-all/);
     expect(windows.covering('reuse', T + 500, T + 500, revokeAll)).toBeUndefined();
+  });
+
+  it('excuses a call the client failed at once from its backoff only with the excused failure that set it', () => {
+    const windows = new ExcuseWindows();
+    windows.open('reuse', 'past the floor', T, Infinity, T + 2_500);
+    windows.sawExpiry('reuse', T + 30_000, T + 3_000);
+    // A 503 inside the window (closed at T + 4.5 s), then the client backs off (Retry-After and more).
+    const excused = { profile: 'reuse', startedAt: T + 1_000, at: T + 4_000 };
+    const outside = { profile: 'reuse', startedAt: T + 6_000, at: T + 6_000 };
+    expect(excuseFor(windows, excused)).toBeDefined();
+    expect(excuseFor(windows, outside)).toBeUndefined();
+    expect(excuseFor(windows, { ...outside, backoffOf: excused })).toBe(excuseFor(windows, excused));
+    // Backing off after a failure that is not excused excuses nothing.
+    const late = { profile: 'reuse', startedAt: T + 5_000, at: T + 5_500 };
+    expect(excuseFor(windows, { ...outside, backoffOf: late })).toBeUndefined();
+  });
+
+  describe('revoke-previous: the token reaching its floor while Redis is out of reach of every replica', () => {
+    const served = (at: number, expiresAt: number) => ({
+      profile: 'revoke-previous',
+      status: 200,
+      expiresAt: new Date(expiresAt).toISOString(),
+      at,
+    });
+    // A token expiring at T + 10 s (floor 1.5 s before), Redis away from T + 5 s.
+    const answers = [served(T - 14_000, T + 10_000), served(T + 12_000, T + 34_000)];
+
+    it('opens a window from the floor (or the fault, if later) until a later-expiring token is served', () => {
+      const windows = new ExcuseWindows();
+      openEndOfLifeWindows(windows, 'revoke-previous', [{ from: T + 5_000, to: T + 11_000 }], answers, 1_500);
+      expect(windows.windows).toEqual([expect.objectContaining({ from: T + 8_500, to: T + 13_500 })]);
+      expect(windows.covering('revoke-previous', T + 13_000, T + 13_000)).toBeDefined();
+      expect(windows.covering('revoke-previous', T + 8_000, T + 8_000)).toBeUndefined();
+    });
+
+    it('opens none when Redis is back before the floor (a refresh could run), nor for another profile', () => {
+      const windows = new ExcuseWindows();
+      openEndOfLifeWindows(windows, 'revoke-previous', [{ from: T + 5_000, to: T + 8_000 }], answers, 1_500);
+      openEndOfLifeWindows(windows, 'new', [{ from: T + 5_000, to: T + 11_000 }], answers, 1_500);
+      expect(windows.windows).toEqual([]);
+    });
   });
 
   describe('a revoke-previous hand-over pending across a fault', () => {

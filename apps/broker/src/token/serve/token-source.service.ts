@@ -11,7 +11,7 @@ import { TokenCache } from '../token-cache.service';
 import type { TokenRecord } from '../../store/token-record';
 import { SingleFlight } from '../single-flight';
 import { TokenRefresher } from '../refresh/token-refresher.service';
-import { LeaseKeeper } from '../refresh/lease-keeper.service';
+import { type Evidence, LeaseKeeper } from '../refresh/lease-keeper.service';
 import { ServingLease } from '../refresh/serving-lease.service';
 
 /** How often a waiting caller re-reads the store, in case a pub/sub message was lost. */
@@ -67,21 +67,40 @@ export class TokenSource {
 
   /**
    * Past the presence lease (revoke-previous, Redis out of reach): the held token, if Proof
-   * calls it valid in answer to a check sent after this request arrived; else the usual wait
-   * (Redis may be back with a newer token, or the lease renewed).
+   * calls it valid in answer to a check sent after this request arrived. A check that fails
+   * ("unknown": Proof slow, 5xx, a dropped connection) says nothing either way, so checks are
+   * asked again (one per BROKER_LEASE_CHECK_INTERVAL_MS) until the cold wait ends, while Redis
+   * is watched: a lease renewed meanwhile serves as usual. A token Proof calls invalid, or none
+   * held any more: the usual wait (Redis may be back with a newer token).
    */
   private async serveOnEvidence(profileName: string, minTtlMs: number): Promise<TokenRecord> {
-    // A slow Proof holds the caller no longer than any wait for a token.
-    const timer = new AbortController();
-    const late = sleep(this.config.refresh.coldWaitMs, undefined, { signal: timer.signal }).catch(() => undefined);
-    const evidence = await Promise.race([this.keeper.check(this.profiles.require(profileName)), late]).finally(() =>
-      timer.abort(),
-    );
-    if (!evidence) throw new TokenUnavailableError(this.retryAfterSeconds());
-    const { verdict, record } = evidence;
+    const profile = this.profiles.require(profileName);
+    const deadline = Date.now() + this.config.refresh.coldWaitMs;
     const servable = (r: TokenRecord | undefined) => isServable(r, Date.now(), this.config.refresh.minTtlMs, minTtlMs);
-    if (verdict === 'alive' && record === this.cache.serving(profileName) && servable(record)) return record;
+    for (;;) {
+      const check = this.keeper.check(profile);
+      let evidence: Evidence | undefined;
+      void check.then((e) => (evidence = e));
+      // A slow Proof holds the caller no longer than any wait for a token.
+      while (!evidence) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new TokenUnavailableError(this.retryAfterSeconds());
+        await this.settled(check, Math.min(COLD_POLL_MS, left));
+        const current = this.servable(profileName, Date.now(), minTtlMs);
+        if (current) return current;
+      }
+      const { verdict, record } = evidence;
+      if (verdict === 'alive' && record === this.cache.serving(profileName) && servable(record)) return record;
+      if (verdict !== 'unknown' || !this.keeper.needsEvidence(profileName)) break;
+    }
     return this.inFlight.run(`${profileName}/${minTtlMs}`, () => this.obtain(profileName, minTtlMs));
+  }
+
+  /** Resolves when `promise` settles or after `ms`, whichever comes first. */
+  private async settled(promise: Promise<unknown>, ms: number): Promise<void> {
+    const timer = new AbortController();
+    const late = sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined);
+    await Promise.race([promise.then(() => undefined), late]).finally(() => timer.abort());
   }
 
   private async obtain(profileName: string, minTtlMs: number): Promise<TokenRecord> {
