@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { ProfileConfig } from '../../config/broker-config';
 import { classifyErrorResponse, parseRetryAfterMs } from './classify-token-response';
 import { UpstreamTokenError } from './upstream-token.error';
-import { headerValue, sendUpstream, UpstreamTimeoutError, type UpstreamAnswer } from './upstream-request';
+import { sendUpstream, UpstreamTimeoutError, type UpstreamAnswer } from './upstream-request';
 
 export interface UpstreamToken {
   readonly accessToken: string;
@@ -78,8 +78,8 @@ export class ProofTokenClient {
     }
     const receivedAt = Date.now();
     const { status, headers, body } = answer;
-    if (status !== 200) throw classifyErrorResponse(status, body, headerValue(headers, 'retry-after'), receivedAt);
-    const date = Date.parse(headerValue(headers, 'date') ?? '');
+    if (status !== 200) throw classifyErrorResponse(status, body, headers['retry-after'] ?? null, receivedAt);
+    const date = Date.parse(headers.date ?? '');
     return parseToken(body, receivedAt, Number.isNaN(date) ? undefined : date);
   }
 
@@ -103,7 +103,7 @@ export class ProofTokenClient {
     if (status === 401) return { active: false };
     if (status !== 200) {
       const code = status === 429 ? 'rate_limited' : `upstream_${Math.floor(status / 100)}xx`;
-      const retryAfterMs = parseRetryAfterMs(headerValue(headers, 'retry-after'), Date.now());
+      const retryAfterMs = parseRetryAfterMs(headers['retry-after'] ?? null, Date.now());
       throw new UpstreamTokenError('transient', code, status, retryAfterMs);
     }
     const expiresIn = (body as { expires_in?: unknown } | undefined)?.expires_in;

@@ -89,9 +89,3 @@ export function sendUpstream(url: URL, options: UpstreamRequest): Promise<Upstre
     req.end(options.body);
   });
 }
-
-/** A header's single value (Node joins repeated ones, or gives an array for set-cookie). */
-export function headerValue(headers: IncomingHttpHeaders, name: string): string | null {
-  const value = headers[name];
-  return (Array.isArray(value) ? value[0] : value) ?? null;
-}
