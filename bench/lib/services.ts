@@ -195,6 +195,7 @@ export async function startScript(
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'bench-'));
 
 export interface StudyServices {
+  readonly redis: BenchRedis;
   readonly callers: Callers;
   readonly emulator: BenchEmulator;
   /** What every broker of the study is started with: these services, the shipped log level. */
@@ -222,5 +223,5 @@ export async function startStudyServices(tokenTtlSeconds: number): Promise<Study
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { callers, emulator, brokerOptions, started, stop };
+  return { redis, callers, emulator, brokerOptions, started, stop };
 }

@@ -8,21 +8,12 @@
 // (an A/A run at load 6-11), so the middle place is biased. `--head "<spec>"` (bench/lib/variant.ts)
 // starts this build's broker with more node flags, environment variables or another main.js, so
 // two start settings of one build can be compared the same way.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyTokenAnswer } from '../lib/copied-answer';
 import { Compared, compare } from '../lib/load';
 import { Proc } from '../lib/processes';
 import { pairRatios, showSpread } from '../lib/ratios';
-import {
-  Broker,
-  BrokerOptions,
-  startBroker,
-  startEmulator,
-  startRedis,
-  startScript,
-  tempDir,
-  writeCallersFile,
-} from '../lib/services';
+import { Broker, BrokerOptions, startBroker, startScript, startStudyServices } from '../lib/services';
 import { describeVariant, Variant } from '../lib/variant';
 import type { BenchConfig } from './bench-config';
 
@@ -62,12 +53,8 @@ function section(title: string, bareName: string, { base, head, bare }: Trio): s
 /** Both builds on GET /token and /proof/*; returns the two sections as Markdown. */
 export async function runAb(cfg: BenchConfig, baselineMain: string, headVariant: Variant): Promise<string> {
   if (!existsSync(baselineMain)) throw new Error(`${baselineMain} is missing (the baseline build's main.js)`);
-  const dir = tempDir();
-  const callers = writeCallersFile(dir);
+  const { redis, callers, brokerOptions, started, stop } = await startStudyServices(cfg.longTtl);
   const headers = { authorization: `Bearer ${callers.key}` };
-  const redis = await startRedis();
-  const emulator = await startEmulator(cfg.longTtl);
-  const started: Proc[] = [emulator.proc];
   const load = {
     connections: cfg.connections,
     seconds: cfg.seconds,
@@ -75,7 +62,7 @@ export async function runAb(cfg: BenchConfig, baselineMain: string, headVariant:
     warmupSeconds: cfg.warmupSeconds,
   };
   const both = async (options: BrokerOptions): Promise<[Broker, Broker]> => {
-    const common = { ...options, logLevel: 'log' as const, nodeArgs: cfg.brokerNodeArgs };
+    const common = { ...options, logLevel: brokerOptions.logLevel, nodeArgs: cfg.brokerNodeArgs };
     const pair = await Promise.all([
       startBroker('base', { ...common, main: baselineMain }),
       startBroker('head', {
@@ -90,7 +77,7 @@ export async function runAb(cfg: BenchConfig, baselineMain: string, headVariant:
   };
   const target = (name: string, url: string, proc: Proc) => ({ name, url, headers, pids: [proc.pid] });
   try {
-    const [base, head] = await both({ redisUrl: redis.url, emulatorUrl: emulator.url, callersPath: callers.path });
+    const [base, head] = await both(brokerOptions);
     const { env } = await copyTokenAnswer(head.url, headers);
     const fastify = await startScript('bare-fastify', env, '/token');
     started.push(fastify.proc);
@@ -108,7 +95,7 @@ export async function runAb(cfg: BenchConfig, baselineMain: string, headVariant:
     await redis.client.flushall();
     const upstream = await startScript('fast-proof', {}, '/health');
     started.push(upstream.proc);
-    const [pBase, pHead] = await both({ redisUrl: redis.url, emulatorUrl: upstream.url, callersPath: callers.path });
+    const [pBase, pHead] = await both({ ...brokerOptions, emulatorUrl: upstream.url });
     const injected = ((await (await fetch(`${pHead.url}/token`, { headers })).json()) as { access_token: string })
       .access_token;
     const proxyEnv = { UPSTREAM_URL: upstream.url, BENCH_CALLER_KEY: callers.key, BENCH_TOKEN: injected };
@@ -129,8 +116,6 @@ export async function runAb(cfg: BenchConfig, baselineMain: string, headVariant:
       section(`/proof/* (${rounds})`, 'bare undici proxy', proxy),
     ].join('\n\n');
   } finally {
-    await Promise.all(started.map((p) => p.stop()));
-    await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await stop();
   }
 }
