@@ -4,11 +4,13 @@ import { renderSoakMarkdown, writeSoakSection } from './soak/soak-report';
 import { runSoak } from './soak/soak-run';
 
 /**
- * `npm run soak -- --minutes N [--seed S] [--write-doc] [--verbose] [--no-fail-open]`: 3 broker replicas behind
+ * `npm run soak -- --minutes N [--seed S] [--faults kind,...] [--write-doc] [--verbose] [--no-fail-open]`: 3 broker replicas behind
  * HAProxy on Redis, the emulator with 24-second tokens, services calling Proof through the
  * client library and through /proof/*, and random faults of Redis, the replicas, Proof and
  * operators for N minutes under each token policy in turn. Prints the summary and exits 1
- * when an invariant broke. --write-doc puts the summary in docs/RELIABILITY.md.
+ * when an invariant broke. --write-doc puts the summary in docs/RELIABILITY.md. --faults: only
+ * the faults whose kind starts with one of those given (e.g. `redis-latency,forced-refresh`), to
+ * chase one episode.
  */
 const DIST = join(__dirname, '..');
 const ROOT = join(DIST, '..');
@@ -18,6 +20,7 @@ async function main(): Promise<void> {
     options: {
       minutes: { type: 'string', default: '10' },
       seed: { type: 'string' },
+      faults: { type: 'string' },
       'write-doc': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       'no-fail-open': { type: 'boolean', default: false },
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
     emulatorMain: join(DIST, 'apps/proof-emulator/src/main.js'),
     minutes,
     seed,
+    faults: values.faults?.split(',').map((kind) => kind.trim()),
     failOpen: !values['no-fail-open'],
     log: (line) => process.stdout.write(`${line}\n`),
     onLine: values.verbose ? (source, line) => process.stdout.write(`[${source}] ${line}\n`) : undefined,

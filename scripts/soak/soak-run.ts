@@ -10,6 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface SoakOptions extends SoakPaths {
   readonly minutes: number;
   readonly seed?: number;
+  /** Only the faults whose kind starts with one of these (a focused run); default every fault. */
+  readonly faults?: readonly string[];
   /** HAProxy sends to every replica when none is ready (see renderHaproxyConfig); default on. */
   readonly failOpen?: boolean;
   /** Progress lines (each fault as it starts). */
@@ -62,7 +64,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
     const context: FaultContext = { cluster, random, windows, note: (text) => void notes.push(text) };
     const lane = (name: Fault['lane']) =>
       runLane(
-        FAULTS.filter((f) => f.lane === name),
+        chosenFaults(options.faults).filter((f) => f.lane === name),
         until,
         context,
         events,
@@ -106,6 +108,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakSummary> {
   } finally {
     await cluster.stop();
   }
+}
+
+/** The faults a run draws from: every one, or those whose kind starts with one of `prefixes`. */
+export function chosenFaults(prefixes?: readonly string[]): Fault[] {
+  if (!prefixes?.length) return [...FAULTS];
+  const unknown = prefixes.filter((p) => !FAULTS.some((f) => f.kind.startsWith(p)));
+  if (unknown.length) throw new Error(`no fault kind starts with: ${unknown.join(', ')}`);
+  return FAULTS.filter((f) => prefixes.some((p) => f.kind.startsWith(p)));
 }
 
 async function runLane(

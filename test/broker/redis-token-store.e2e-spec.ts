@@ -136,6 +136,32 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
     expect((await store.unacknowledged(profile, third.fence, 'c')).sort()).toEqual(['b', 'x', 'y']);
   });
 
+  it('tells whoever reads what ended a hand-over: the fenced write of its token, or the holder (no token)', async () => {
+    const seen: { handOver?: number; storedFence: number }[] = [];
+    const mine = profile;
+    store.onHandOverSeen((p, handOver, _sentAt, storedFence) => {
+      if (p === mine) seen.push({ handOver, storedFence });
+    });
+    await store.heartbeat(profile, 'x', 10_000);
+    await sleep(150); // the registry is older than the presence ttl passed below (100 ms)
+    expect(await store.write(makeRecord(profile, 1))).toBe(true);
+    const first = (await store.acquireLock(profile, 10_000, 1))!;
+    expect(await store.beginHandOver(first, 100, 10_000, 'x')).toBe(0);
+    await store.read(profile);
+    expect(seen.pop()).toEqual({ handOver: first.fence, storedFence: 1 });
+    // Ended without a token: the stored fence stays below the hand-over's.
+    expect(await store.endHandOver(profile, first.fence)).toBe(true);
+    await store.read(profile);
+    expect(seen.pop()).toEqual({ handOver: undefined, storedFence: 1 });
+    // Ended by its token: the write removes the hand-over and stores its fence.
+    await store.releaseLock(first);
+    const second = (await store.acquireLock(profile, 10_000, 1))!;
+    expect(await store.beginHandOver(second, 100, 10_000, 'x')).toBe(0);
+    expect(await store.write(makeRecord(profile, second.fence))).toBe(true);
+    await store.read(profile);
+    expect(seen.pop()).toEqual({ handOver: undefined, storedFence: second.fence });
+  });
+
   it('expires the record with the token, and keeps every key of a profile in one cluster slot', async () => {
     await store.write(makeRecord(profile, 1, {}, 1_000));
     expect(await redis.client().pttl(tokenKeys(profile).token)).toBeLessThanOrEqual(1_000);

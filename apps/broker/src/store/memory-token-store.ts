@@ -30,8 +30,10 @@ export class MemoryTokenStore extends TokenStore {
   read(profile: string): Promise<TokenRecord | undefined> {
     const record = this.records.get(profile);
     if (record && keptUntil(record) <= Date.now()) this.records.delete(profile);
-    for (const listener of this.handOverListeners) listener(profile, this.handOvers.get(profile), Date.now());
-    return Promise.resolve(this.records.get(profile));
+    const stored = this.records.get(profile);
+    for (const listener of this.handOverListeners)
+      listener(profile, this.handOvers.get(profile), Date.now(), stored?.fence ?? 0);
+    return Promise.resolve(stored);
   }
 
   acquireLock(profile: string, ttlMs: number, fenceFloor: number): Promise<LockLease | undefined> {

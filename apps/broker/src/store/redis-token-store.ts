@@ -58,7 +58,8 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
     const sentAt = Date.now();
     const [fence, sealed, handOver] = await this.redis.hmget(tokenKeys(profile).token, 'fence', 'record', 'handover');
     // Same command as the record: whoever reads a token also learns that it is being revoked.
-    for (const listener of this.handOverListeners) listener(profile, handOver ? Number(handOver) : undefined, sentAt);
+    const seen = handOver ? Number(handOver) : undefined;
+    for (const listener of this.handOverListeners) listener(profile, seen, sentAt, Number(fence ?? 0));
     if (!fence || !sealed) return undefined;
     try {
       return JSON.parse(this.cipher.open(sealed, `${profile}|${fence}`)) as TokenRecord;

@@ -38,9 +38,15 @@ export type TokenUpdateListener = (event: TokenEvent) => void;
 /**
  * What a read of the token hash found about the hand-over (revoke-previous): the fence of the
  * pending one, or none. `sentAt`: when the read was sent (what it saw may be older than a
- * message received meanwhile).
+ * message received meanwhile). `storedFence`: the stored record's fence (0: none), which tells a
+ * hand-over ended by its token's write from one its holder ended (not every reader offers the record).
  */
-export type HandOverListener = (profile: string, fence: number | undefined, sentAt: number) => void;
+export type HandOverListener = (
+  profile: string,
+  fence: number | undefined,
+  sentAt: number,
+  storedFence: number,
+) => void;
 
 /**
  * Shared state of the broker: token records, the fenced refresh lock, refresh status and

@@ -70,10 +70,25 @@ describe('TokenCache', () => {
     cache.offer(makeRecord('p', 1));
     jest.setSystemTime(T0 + 100);
     cache.pause('p', 2);
-    cache.handOverCleared('p', T0 + 50);
+    cache.handOverCleared('p', T0 + 50, 1);
     expect(cache.handingOver('p')).toBe(2);
-    cache.handOverCleared('p', T0 + 150);
+    cache.handOverCleared('p', T0 + 150, 1);
     expect(cache.handingOver('p')).toBeUndefined();
+    expect(cache.serving('p')?.fence).toBe(1);
+  });
+
+  it('keeps the old token unserved when the read finds the hand-over ended by a newer record it does not offer', () => {
+    // A read that does not offer what it found (readiness, the restorer) saw no hand-over
+    // because the record of fence 2 ended it: token 1 is revoked, and only record 2 may end the pause.
+    cache.offer(makeRecord('p', 1));
+    jest.setSystemTime(T0 + 100);
+    cache.pause('p', 2);
+    cache.handOverCleared('p', T0 + 150, 2);
+    expect(cache.serving('p')).toBeUndefined();
+    cache.handOverCleared('p', T0 + 160, 3);
+    expect(cache.serving('p')).toBeUndefined();
+    cache.offer(makeRecord('p', 2));
+    expect(cache.serving('p')?.fence).toBe(2);
   });
 
   it('wakes waiters on the next accepted record, or after their timeout', async () => {

@@ -55,10 +55,16 @@ export class TokenCache {
     return handOver && (handOver.until === undefined || Date.now() < handOver.until) ? handOver.fence : undefined;
   }
 
-  /** A read sent at `sentAt` found no hand-over: it ended, unless we learnt of it after that read left. */
-  handOverCleared(profile: string, sentAt: number): void {
+  /**
+   * A read sent at `sentAt` found no hand-over, and a stored record of `storedFence` (0: none).
+   * Below the hand-over's fence, it ended without a token (the holder ended it, Proof issued
+   * nothing): the held token is served again, unless we learnt of the hand-over after that read
+   * left. At or above it, a token ended it: the old one was revoked, and only that record,
+   * once offered, is served. Not every read offers what it found (readiness, the restorer).
+   */
+  handOverCleared(profile: string, sentAt: number, storedFence: number): void {
     const handOver = this.handOvers.get(profile);
-    if (handOver && handOver.since < sentAt) this.resume(profile, handOver.fence);
+    if (handOver && handOver.since < sentAt && storedFence < handOver.fence) this.resume(profile, handOver.fence);
   }
 
   resume(profile: string, fence: number): void {
