@@ -87,3 +87,38 @@ describe('TokenSource past the presence lease (revoke-previous, Redis out of rea
     await expect(getToken(6_000)).resolves.toBeInstanceOf(TokenUnavailableError);
   });
 });
+
+describe('TokenSource on the cold path: the cold wait bounds every request (fake clock)', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('answers 503 at the end of the cold wait while a refresh is still held up by a slow Redis', async () => {
+    jest.useFakeTimers({ now: 1_700_000_000_000 });
+    const newPolicy = unitConfig({ PROOF_TOKEN_POLICY: 'new', BROKER_COLD_WAIT_MS: '5000' });
+    const store = { kind: 'redis', read: () => Promise.resolve(undefined) } as unknown as TokenStore;
+    const cache = new TokenCache(newPolicy);
+    const lease = new ServingLease(newPolicy, store);
+    const keeper = new LeaseKeeper(newPolicy, lease, cache, store, {} as ProofTokenClient);
+    // Each Redis command of the refresh takes up to its timeout: this one outlasts the cold wait.
+    let finish!: (result: 'refreshed') => void;
+    const refresh = jest.fn(() => new Promise<'refreshed'>((resolve) => (finish = resolve)));
+    const refresher = { refresh } as unknown as TokenRefresher;
+    const source = new TokenSource(newPolicy, new ProfileResolver(newPolicy), cache, store, refresher, lease, keeper);
+
+    let settledAt: number | undefined;
+    const answer = Promise.resolve(source.getToken('default'))
+      .catch((error: unknown) => error)
+      .finally(() => (settledAt = Date.now()));
+    const started = Date.now();
+    await jest.advanceTimersByTimeAsync(4_900);
+    expect(settledAt).toBeUndefined();
+    expect(refresh).toHaveBeenCalledTimes(1);
+    // The old code held the request until the refresh returned (in the soak: 7.6 s past the cold wait).
+    await jest.advanceTimersByTimeAsync(200);
+    expect(await answer).toBeInstanceOf(TokenUnavailableError);
+    expect(settledAt! - started).toBe(5_000);
+    // The refresh goes on for the callers that come next.
+    cache.offer(makeRecord('default', 1, {}, 3_600_000));
+    finish('refreshed');
+    expect(source.getToken('default')).toMatchObject({ fence: 1 });
+  });
+});

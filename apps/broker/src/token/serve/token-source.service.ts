@@ -53,8 +53,31 @@ export class TokenSource {
   getToken(profile: string, minTtlMs = 0): TokenRecord | Promise<TokenRecord> {
     const record = this.servable(profile, Date.now(), minTtlMs);
     if (record) return record;
-    if (this.keeper.needsEvidence(profile)) return this.serveOnEvidence(profile, minTtlMs);
-    return this.inFlight.run(`${profile}/${minTtlMs}`, () => this.obtain(profile, minTtlMs));
+    const deadline = Date.now() + this.config.refresh.coldWaitMs;
+    const wait = this.keeper.needsEvidence(profile)
+      ? this.serveOnEvidence(profile, minTtlMs, deadline)
+      : this.inFlight.run(`${profile}/${minTtlMs}`, () => this.obtain(profile, minTtlMs));
+    return this.within(wait, deadline);
+  }
+
+  /**
+   * The caller's answer by `deadline` (its cold wait) at the latest: a store command or a
+   * refresh slowed by a slow Redis (each command up to its timeout) is not waited for past it.
+   * The work goes on for the callers that come next.
+   */
+  private async within(wait: Promise<TokenRecord>, deadline: number): Promise<TokenRecord> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new TokenUnavailableError(this.retryAfterSeconds())),
+        Math.max(0, deadline - Date.now()),
+      );
+    });
+    try {
+      return await Promise.race([wait, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The token callers may be given from memory now: none past the presence lease (see ServingLease). */
@@ -73,9 +96,8 @@ export class TokenSource {
    * is watched: a lease renewed meanwhile serves as usual. A token Proof calls invalid, or none
    * held any more: the usual wait (Redis may be back with a newer token).
    */
-  private async serveOnEvidence(profileName: string, minTtlMs: number): Promise<TokenRecord> {
+  private async serveOnEvidence(profileName: string, minTtlMs: number, deadline: number): Promise<TokenRecord> {
     const profile = this.profiles.require(profileName);
-    const deadline = Date.now() + this.config.refresh.coldWaitMs;
     const servable = (r: TokenRecord | undefined) => isServable(r, Date.now(), this.config.refresh.minTtlMs, minTtlMs);
     for (;;) {
       const check = this.keeper.check(profile);
