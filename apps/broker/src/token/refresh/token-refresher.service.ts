@@ -109,7 +109,7 @@ export class TokenRefresher {
     // so it stays unserved until a newer lease writes one.
     const answer = await this.store.write(record).catch((error: unknown) => error as Error);
     // No answer (an error, a timeout: a paused holder's late write too): Redis tells what became of it.
-    const written = answer instanceof Error ? await this.restorer.checkUnwritten(record, answer) : answer;
+    const written = answer instanceof Error ? await this.restorer.checkUnwritten(record) : answer;
     if (written === false) {
       this.logger.warn(`profile ${profile.name}: write with fence ${lock.fence} rejected, a newer lease exists`);
       this.metrics.fencedWritesRejected.inc({ profile: profile.name });

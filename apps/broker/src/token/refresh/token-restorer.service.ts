@@ -62,13 +62,14 @@ export class TokenRestorer implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   /**
-   * A write of `record` that got no answer (`cause`): true if Redis holds it after all (an
+   * A write of `record` that got no answer: true if Redis holds it after all (an
    * answer lost), false if a newer token is stored (a late write, rejected by the fence),
    * 'unwritten' if it is not there and nothing newer is (Redis unreachable, or the write
    * lost): then the caller serves it from memory and `keepWriting` (a newer lease's pending
-   * hand-over, seen by this same read, keeps it unserved; its fence rejects the write-back).
+   * hand-over, seen by this same read, keeps it unserved; its fence rejects the write-back),
+   * and keepWriting says so in the log, once.
    */
-  async checkUnwritten(record: TokenRecord, cause: Error): Promise<boolean | 'unwritten'> {
+  async checkUnwritten(record: TokenRecord): Promise<boolean | 'unwritten'> {
     try {
       const stored = await this.store.read(record.profile);
       if (stored && stored.fence > record.fence) return false;
@@ -76,7 +77,6 @@ export class TokenRestorer implements OnApplicationBootstrap, OnApplicationShutd
     } catch {
       // Redis does not answer: nothing newer can be known.
     }
-    this.logger.warn(`profile ${record.profile}: write of fence ${record.fence} unanswered (${cause.message})`);
     return 'unwritten';
   }
 
