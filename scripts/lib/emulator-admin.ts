@@ -35,6 +35,15 @@ export const emulatorAdmin = (base: string) => ({
     (await call<{ tokens: TokenLookup[] }>(base, 'POST', '/tokens/lookup', { tokens })).tokens,
 });
 
+/**
+ * A revoked token answered by a replica serving on Proof's word: token/info called it valid
+ * after the request was sent (`startedAt`), then Proof revoked it before the answer arrived.
+ * A replica past its presence lease serves on such a word, a round trip old (RELIABILITY.md,
+ * "What is not guaranteed"). Never true for an expired or unknown token.
+ */
+export const servedOnProofsWord = (t: TokenLookup, startedAt: number): boolean =>
+  t.revokedAtMs !== null && t.vouchedAtMs !== null && t.vouchedAtMs >= startedAt && t.vouchedAtMs <= t.revokedAtMs;
+
 /** Whether a token was issued, unexpired and unrevoked at `at` (ms), per the emulator. */
 export const validAt = (t: TokenLookup, at: number): boolean =>
   t.known &&

@@ -143,6 +143,12 @@ describe('admin API (/_emulator)', () => {
     const revoked = await grantToken(url, 'app-2', SECRET_2);
     await admin().post('/_emulator/revoke-all').expect(200);
     const third = await grantToken(url, 'app-1', SECRET_1);
+    // token/info calls the live token valid (recorded), and the revoked one not (never recorded).
+    const info = (token: string) =>
+      fetch(`${url}/oauth/v2/token/info`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    const beforeInfo = Date.now();
+    expect(await info(third.access_token)).toBe(200);
+    expect(await info(revoked.access_token)).toBe(401);
 
     const response = await admin()
       .post('/_emulator/tokens/lookup')
@@ -155,11 +161,21 @@ describe('admin API (/_emulator)', () => {
       issuedAtMs: expect.any(Number) as number,
       expiresAtMs: expect.any(Number) as number,
       revokedAtMs: null,
+      vouchedAtMs: expect.any(Number) as number,
     });
+    expect(thirdInfo.vouchedAtMs).toBeGreaterThanOrEqual(beforeInfo);
     expect(thirdInfo.issuedAtMs).toBeGreaterThanOrEqual(before);
     expect(thirdInfo.expiresAtMs! - thirdInfo.issuedAtMs!).toBe(3_600_000);
-    expect(unknown).toEqual({ known: false, clientId: null, issuedAtMs: null, expiresAtMs: null, revokedAtMs: null });
+    expect(unknown).toEqual({
+      known: false,
+      clientId: null,
+      issuedAtMs: null,
+      expiresAtMs: null,
+      revokedAtMs: null,
+      vouchedAtMs: null,
+    });
     expect(revokedInfo.clientId).toBe('app-2');
+    expect(revokedInfo.vouchedAtMs).toBeNull();
     expect(revokedInfo.revokedAtMs).toBeGreaterThanOrEqual(revokedInfo.issuedAtMs!);
     expect(live.access_token).not.toBe(third.access_token);
 

@@ -1,3 +1,4 @@
+import { servedOnProofsWord, type TokenLookup } from '../../scripts/lib/emulator-admin';
 import { excuseFor, ExcuseWindows, openEndOfLifeWindows } from '../../scripts/soak/excuse-windows';
 import { withHandOverWindow } from '../../scripts/soak/infra-faults';
 import type { SoakCluster } from '../../scripts/soak/soak-cluster';
@@ -115,5 +116,28 @@ describe('soak excuse windows', () => {
       await withHandOverWindow({ cluster: around({ fence: 4 }, {}), windows }, cause, () => Promise.resolve());
       expect(windows.windows).toEqual([]);
     });
+  });
+});
+
+describe('servedOnProofsWord: a revoked token Proof itself called valid during the request', () => {
+  const T = 1_800_000_000_000;
+  const lookup = (revokedAtMs: number | null, vouchedAtMs: number | null): TokenLookup => ({
+    known: true,
+    clientId: 'soak-app',
+    issuedAtMs: T - 10_000,
+    expiresAtMs: T + 10_000,
+    revokedAtMs,
+    vouchedAtMs,
+  });
+
+  it('holds when token/info said valid after the request was sent and before the revocation', () => {
+    expect(servedOnProofsWord(lookup(T + 5, T + 2), T)).toBe(true);
+    expect(servedOnProofsWord(lookup(T + 5, T), T)).toBe(true);
+  });
+
+  it('does not when the word came before the request, never came, or the token was not revoked', () => {
+    expect(servedOnProofsWord(lookup(T + 5, T - 1), T)).toBe(false);
+    expect(servedOnProofsWord(lookup(T + 5, null), T)).toBe(false);
+    expect(servedOnProofsWord(lookup(null, T + 2), T)).toBe(false);
   });
 });

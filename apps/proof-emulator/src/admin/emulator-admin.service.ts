@@ -13,6 +13,11 @@ export interface TokenLookup {
   issuedAtMs: number | null;
   expiresAtMs: number | null;
   revokedAtMs: number | null;
+  /**
+   * When token/info last called it valid: a broker serving on Proof's word (past its presence
+   * lease) may hand out a token Proof revokes a moment later (RELIABILITY.md, "not guaranteed").
+   */
+  vouchedAtMs: number | null;
 }
 
 /** What the admin API does; the tests' window into the emulator's state. */
@@ -56,9 +61,18 @@ export class EmulatorAdminService {
     return {
       tokens: tokens.map((value) => {
         const token = this.registry.find(value);
-        if (!token) return { known: false, clientId: null, issuedAtMs: null, expiresAtMs: null, revokedAtMs: null };
+        if (!token)
+          return {
+            known: false,
+            clientId: null,
+            issuedAtMs: null,
+            expiresAtMs: null,
+            revokedAtMs: null,
+            vouchedAtMs: null,
+          };
         const { clientId, issuedAtMs, expiresAtMs, revokedAtMs } = token;
-        return { known: true, clientId, issuedAtMs, expiresAtMs, revokedAtMs };
+        const vouchedAtMs = this.registry.vouchedAt(value) ?? null;
+        return { known: true, clientId, issuedAtMs, expiresAtMs, revokedAtMs, vouchedAtMs };
       }),
     };
   }

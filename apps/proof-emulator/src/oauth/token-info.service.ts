@@ -17,6 +17,7 @@ export class TokenInfoService {
     const check = this.registry.check(token);
     // Expired, revoked and unknown all get the same answer: token/info does not say which.
     if (!check.ok) throw OAuthErrors.tokenInfoRefused();
+    this.registry.vouch(check.token);
     return {
       resource_owner_id: null,
       scope: [...check.token.scopes],

@@ -13,6 +13,8 @@ import { IssuedGrant, IssuedToken, TokenCheck } from './issued-token';
 @Injectable()
 export class TokenRegistryService {
   private readonly tokens = new Map<string, IssuedToken>();
+  /** When token/info last called each token valid (the admin lookup's `vouchedAtMs`). */
+  private readonly vouched = new Map<string, number>();
   private currentPolicy: TokenPolicy;
 
   constructor(
@@ -65,6 +67,16 @@ export class TokenRegistryService {
     return issued;
   }
 
+  /** token/info called `token` valid now. */
+  vouch(token: IssuedToken): void {
+    this.vouched.set(token.token, this.clock());
+  }
+
+  /** When token/info last called `token` valid, if ever. */
+  vouchedAt(token: string): number | undefined {
+    return this.vouched.get(token);
+  }
+
   find(token: string): IssuedToken | undefined {
     return this.tokens.get(token);
   }
@@ -101,6 +113,7 @@ export class TokenRegistryService {
   /** Forgets every token and goes back to the configured policy. */
   reset(): void {
     this.tokens.clear();
+    this.vouched.clear();
     this.currentPolicy = this.config.tokenPolicy;
   }
 
