@@ -28,13 +28,21 @@ export const SAME_EXPIRY_MS = 2_000;
 
 export class ExcuseWindows {
   readonly windows: ExcuseWindow[] = [];
+  /** The highest fence stored so far, per profile. */
+  private readonly highestFence = new Map<string, number>();
 
+  /**
+   * `untilFenceAbove` is raised to the highest fence stored so far: a fault armed while Redis
+   * is back empty reads no fence, and the old token written back (same fence) is not a new one.
+   */
   open(profile: string, cause: string, from: number, untilFenceAbove: number, untilExpiryAfter?: number): void {
-    this.windows.push({ profile, cause, from, untilFenceAbove, untilExpiryAfter });
+    const floor = Math.max(untilFenceAbove, this.highestFence.get(profile) ?? 0);
+    this.windows.push({ profile, cause, from, untilFenceAbove: floor, untilExpiryAfter });
   }
 
   /** Called with every fence sample of a profile: closes the windows a newer token ends. */
   sawFence(profile: string, fence: number, at: number): void {
+    this.highestFence.set(profile, Math.max(fence, this.highestFence.get(profile) ?? 0));
     for (const w of this.windows.filter((x) => x.profile === profile)) {
       if (w.to === undefined && w.untilExpiryAfter === undefined && fence > w.untilFenceAbove) w.to = at + SETTLE_MS;
       if (w.to === undefined && at - w.from > MAX_WINDOW_MS) w.to = at;

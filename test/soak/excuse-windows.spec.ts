@@ -7,6 +7,18 @@ import type { SoakCluster } from '../../scripts/soak/soak-cluster';
 describe('soak excuse windows', () => {
   const T = 1_000_000;
 
+  it('keeps a window armed while Redis is back empty open past the old token written back', () => {
+    // Seen in the 30-minute run of 11:18 UTC: a slow Proof armed at 58.2 s, Redis just back empty
+    // (no fence read), closed at 60.7 s by fence 6 written back; its answer came at ~68 s.
+    const windows = new ExcuseWindows();
+    windows.sawFence('revoke-previous', 6, T);
+    windows.open('revoke-previous', 'proof-slow: an ambiguous answer', T + 100, 0);
+    windows.sawFence('revoke-previous', 6, T + 1_000);
+    expect(windows.windows[0].to).toBeUndefined();
+    windows.sawFence('revoke-previous', 8, T + 11_000);
+    expect(windows.windows[0].to).toBe(T + 12_500);
+  });
+
   it('closes a revoke-all window 1.5 s after a newer fence is stored, not before', () => {
     const windows = new ExcuseWindows();
     windows.open('new', 'Proof revoked every token (revoke-all)', T, 7);
