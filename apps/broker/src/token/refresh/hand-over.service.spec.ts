@@ -93,6 +93,60 @@ describe('HandOver (embedded store)', () => {
     expect(revoking.events).toEqual([]);
   });
 
+  describe('waits for replicas only while the old token is servable', () => {
+    // Floor 1 s; a silent replica holds the ack wait for BROKER_HANDOVER_MS + the presence TTL
+    // (3 s) and an empty Redis the presence wait for 3 s; the old token has 1.3 s left.
+    const nearFloor = async () => {
+      const config = unitConfig({
+        PROOF_TOKEN_POLICY: 'revoke-previous',
+        BROKER_HANDOVER_MS: '50',
+        BROKER_MIN_TTL_SECONDS: '1',
+        BROKER_RECONCILE_INTERVAL_MS: '1000',
+      });
+      const store = new MemoryTokenStore();
+      const cache = new TokenCache(config);
+      const held = makeRecord('default', 1, {}, 1_300);
+      await store.write(held);
+      cache.offer(held);
+      return { profile: profileOf(config), store, cache, held, handOver: new HandOver(config, store, cache) };
+    };
+
+    it('stops waiting for a silent replica once the old token reaches its floor', async () => {
+      const { profile, store, cache, held, handOver } = await nearFloor();
+      jest.spyOn(store, 'unacknowledged').mockResolvedValue(['stopped-replica']);
+      const lock = await lockOf(store, 1);
+      const started = Date.now();
+      expect(await handOver.begin(profile, lock, held, false)).toBe(true);
+      // Not before the floor (0.3 s), and well before the 3.05 s a servable token waits.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(cache.handingOver('default')).toBe(lock.fence);
+    });
+
+    it('needs no hand-over once the old token reaches its floor while Redis, back empty, waits for replicas', async () => {
+      const { profile, store, cache, held, handOver } = await nearFloor();
+      // Redis restarted empty: it asks for the presence TTL before the first hand-over.
+      jest.spyOn(store, 'beginHandOver').mockResolvedValue(2_500);
+      const lock = await lockOf(store, 1);
+      const started = Date.now();
+      expect(await handOver.begin(profile, lock, held, false)).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      // Not paused by this holder: past the floor nobody serves it anyway, nothing to end.
+      expect(cache.handingOver('default')).toBeUndefined();
+    });
+
+    it('still waits for a silent replica while the old token is servable', async () => {
+      const { profile, store, handOver } = await nearFloor();
+      const servable = makeRecord('default', 1, {}, 60_000);
+      jest.spyOn(store, 'unacknowledged').mockResolvedValue(['stopped-replica']);
+      const lock = await lockOf(store, 1);
+      const started = Date.now();
+      expect(await handOver.begin(profile, lock, servable, false)).toBe(true);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
+    });
+  });
+
   it("another replica's hand-over pauses the token here; announce with a deadline and withdraw", async () => {
     const { cache, events, handOver } = build('revoke-previous');
     const held = makeRecord('default', 3);

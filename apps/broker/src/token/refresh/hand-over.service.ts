@@ -70,9 +70,12 @@ export class HandOver {
     const current = stored ?? this.cache.get(profile.name);
     if (profile.tokenPolicy !== 'revoke-previous' || ((!current || current.expiresAt <= Date.now()) && !inherited))
       return false;
-    const { handOverMs, lockTtlMs, reconcileIntervalMs } = this.config.refresh;
+    const { handOverMs, lockTtlMs, reconcileIntervalMs, minTtlMs } = this.config.refresh;
     const presenceMs = presenceTtlMs(reconcileIntervalMs);
     const recordTtlMs = Math.max(lockTtlMs, (current?.expiresAt ?? 0) - Date.now());
+    // Past its floor no replica serves the old token: revoking it takes nothing from anyone,
+    // so no wait for replicas (registering or silent) goes on beyond that point.
+    const unservableAt = (current?.expiresAt ?? 0) - minTtlMs;
     for (;;) {
       // Paused here before the record exists: once it does, a next holder may count this
       // replica as having acknowledged (it would, were this one to die or stop now). An
@@ -88,10 +91,14 @@ export class HandOver {
       if (waitMs !== 0) resume();
       if (waitMs < 0) return 'lost';
       if (waitMs === 0) break;
+      if (Date.now() >= unservableAt) {
+        this.logger.log(`profile ${profile.name}: the old token is past its floor, no hand-over needed`);
+        return false;
+      }
       // Redis lost its data (restart): replicas still reconnecting must register first.
       this.logger.log(`profile ${profile.name}: hand-over waits ${waitMs} ms for replicas to register`);
       await this.store.heartbeat(profile.name, this.config.replicaId, presenceMs);
-      await sleep(Math.min(waitMs, 500));
+      await sleep(Math.max(0, Math.min(waitMs, 500, unservableAt - Date.now())));
       if (!(await lock.renew())) return 'lost';
     }
     await this.announce(profile.name, lock.fence);
@@ -103,7 +110,7 @@ export class HandOver {
       if (lock.signal.aborted) break;
       missing = await this.store.unacknowledged(profile.name, lock.fence, this.config.replicaId).catch(() => missing);
       const waited = Date.now() - started;
-      if (waited >= handOverMs && missing.length === 0) break;
+      if (waited >= handOverMs && (missing.length === 0 || Date.now() >= unservableAt)) break;
       // By now a replica that is gone has left the registry; one that is there and silent
       // cannot read Redis: go on (it catches up at its next read).
       if (waited >= handOverMs + presenceMs) {
