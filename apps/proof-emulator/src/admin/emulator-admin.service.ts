@@ -21,6 +21,16 @@ export interface TokenLookup {
 }
 
 /** What the admin API does; the tests' window into the emulator's state. */
+/** What the lookup says of a token this emulator never issued. */
+const UNKNOWN_TOKEN: TokenLookup = {
+  known: false,
+  clientId: null,
+  issuedAtMs: null,
+  expiresAtMs: null,
+  revokedAtMs: null,
+  vouchedAtMs: null,
+};
+
 @Injectable()
 export class EmulatorAdminService {
   constructor(
@@ -61,15 +71,7 @@ export class EmulatorAdminService {
     return {
       tokens: tokens.map((value) => {
         const token = this.registry.find(value);
-        if (!token)
-          return {
-            known: false,
-            clientId: null,
-            issuedAtMs: null,
-            expiresAtMs: null,
-            revokedAtMs: null,
-            vouchedAtMs: null,
-          };
+        if (!token) return UNKNOWN_TOKEN;
         const { clientId, issuedAtMs, expiresAtMs, revokedAtMs } = token;
         const vouchedAtMs = this.registry.vouchedAt(value) ?? null;
         return { known: true, clientId, issuedAtMs, expiresAtMs, revokedAtMs, vouchedAtMs };

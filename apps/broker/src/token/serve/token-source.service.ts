@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import type { BrokerConfig } from '../../config/broker-config';
 import { InjectBrokerConfig } from '../../config/broker-config.module';
@@ -65,19 +64,10 @@ export class TokenSource {
    * refresh slowed by a slow Redis (each command up to its timeout) is not waited for past it.
    * The work goes on for the callers that come next.
    */
-  private async within(wait: Promise<TokenRecord>, deadline: number): Promise<TokenRecord> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new TokenUnavailableError(this.retryAfterSeconds())),
-        Math.max(0, deadline - Date.now()),
-      );
+  private within(wait: Promise<TokenRecord>, deadline: number): Promise<TokenRecord> {
+    return orAfter(wait, deadline - Date.now(), () => {
+      throw new TokenUnavailableError(this.retryAfterSeconds());
     });
-    try {
-      return await Promise.race([wait, late]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** The token callers may be given from memory now: none past the presence lease (see ServingLease). */
@@ -107,7 +97,11 @@ export class TokenSource {
       while (!evidence) {
         const left = deadline - Date.now();
         if (left <= 0) throw new TokenUnavailableError(this.retryAfterSeconds());
-        await this.settled(check, Math.min(COLD_POLL_MS, left));
+        await orAfter(
+          check.then(() => undefined),
+          Math.min(COLD_POLL_MS, left),
+          () => undefined,
+        );
         const current = this.servable(profileName, Date.now(), minTtlMs);
         if (current) return current;
       }
@@ -116,13 +110,6 @@ export class TokenSource {
       if (verdict !== 'unknown' || !this.keeper.needsEvidence(profileName)) break;
     }
     return this.inFlight.run(`${profileName}/${minTtlMs}`, () => this.obtain(profileName, minTtlMs));
-  }
-
-  /** Resolves when `promise` settles or after `ms`, whichever comes first. */
-  private async settled(promise: Promise<unknown>, ms: number): Promise<void> {
-    const timer = new AbortController();
-    const late = sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined);
-    await Promise.race([promise.then(() => undefined), late]).finally(() => timer.abort());
   }
 
   private async obtain(profileName: string, minTtlMs: number): Promise<TokenRecord> {
@@ -165,5 +152,16 @@ export class TokenSource {
   private retryAfterSeconds(until?: number): number {
     const now = Date.now();
     return retryAfterSeconds(until ?? now + this.config.refresh.checkIntervalMs, now);
+  }
+}
+
+/** `promise`'s outcome, or `late()`'s once `ms` have passed without it (the timer is then cleared). */
+async function orAfter<T>(promise: Promise<T>, ms: number, late: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms)))).then(late);
+  try {
+    return await Promise.race([promise, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }
