@@ -68,8 +68,8 @@ describe('apps/broker/src layout', () => {
     expect(cycles(groupEdges((file) => file))).toEqual([]);
   });
 
-  it("is what the README's layout section shows: every folder, at its depth", () => {
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  it('is what the layout in docs/DEVELOPING.md shows: every folder, at its depth', () => {
+    const readme = readFileSync(join(ROOT, 'docs', 'DEVELOPING.md'), 'utf8');
     const layout = /## Layout\n\n```\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
     const listed = new Set(
       [...layout.matchAll(/^( +)([\w.-]+)\//gm)]
