@@ -99,6 +99,24 @@ describe('sendUpstream (node:http, not fetch)', () => {
     setTimeout(() => lease.abort(new Error('lease lost')), 100);
     await expect(pending).rejects.toThrow('lease lost');
 
+    // Aborted before it is sent (the lease ran out first): rejected, nothing sent. Seen in the
+    // chaos soak: a request created and then destroyed with no 'error' listener ended the process.
+    let requests = 0;
+    handler = (_req, res) => {
+      requests++;
+      res.end('{}');
+    };
+    const before = new AbortController();
+    before.abort(new Error('lease lost before the request'));
+    await expect(
+      sendUpstream(url, { method: 'POST', headers: {}, body: 'x', timeoutMs: 5_000, signal: before.signal }),
+    ).rejects.toThrow('lease lost before the request');
+    // The same server still answers (and the process is alive to see it).
+    await expect(sendUpstream(url, { method: 'GET', headers: {}, timeoutMs: 5_000 })).resolves.toMatchObject({
+      status: 200,
+    });
+    expect(requests).toBe(1);
+
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;

@@ -39,10 +39,15 @@ export class UpstreamTimeoutError extends Error {
  */
 export function sendUpstream(url: URL, options: UpstreamRequest): Promise<UpstreamAnswer> {
   return new Promise<UpstreamAnswer>((resolve, reject) => {
+    // Aborted already (the lock lease ran out before the request): nothing is sent.
+    if (options.signal?.aborted) return reject(abortReason(options.signal));
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers: Record<string, string | number> = { ...options.headers };
     if (options.body !== undefined) headers['content-length'] = Buffer.byteLength(options.body);
     const req = send(url, { method: options.method, headers });
+    // Listened to at once: a request destroyed before it has a listener (an abort) emits
+    // 'error' on its own, which with no listener ends the process.
+    req.on('error', (error) => finish(error));
     let settled = false;
     const finish = (error: Error | undefined, answer?: UpstreamAnswer) => {
       if (settled) return;
@@ -56,13 +61,8 @@ export function sendUpstream(url: URL, options: UpstreamRequest): Promise<Upstre
       }
     };
     const timer = setTimeout(() => finish(new UpstreamTimeoutError()), options.timeoutMs);
-    const onAbort = () => {
-      const reason: unknown = options.signal?.reason;
-      finish(reason instanceof Error ? reason : new Error('aborted'));
-    };
-    if (options.signal?.aborted) return onAbort();
+    const onAbort = () => finish(abortReason(options.signal!));
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (error) => finish(error));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       let length = 0;
@@ -89,3 +89,8 @@ export function sendUpstream(url: URL, options: UpstreamRequest): Promise<Upstre
     req.end(options.body);
   });
 }
+
+const abortReason = (signal: AbortSignal): Error => {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('aborted');
+};
