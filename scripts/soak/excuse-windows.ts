@@ -144,3 +144,43 @@ export function openEndOfLifeWindows(
     window.to = next === undefined ? from + MAX_WINDOW_MS : next.at + SETTLE_MS;
   }
 }
+
+/** A fault that kept one replica from reading Redis: its path blackholed, or the replica stopped. */
+export interface Isolation {
+  readonly replica: string;
+  readonly kind: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A stored fence of a profile (SoakWatch's fence changes). */
+export interface FenceChange {
+  readonly profile: string;
+  readonly fence: number;
+  readonly at: number;
+}
+
+export const cutOffCause = (cut: Isolation): string =>
+  `${cut.replica} cut off from Redis (${cut.kind}) when a new token revoked the one it held: it serves none until it reads the new one`;
+
+/**
+ * revoke-previous: a new token stored while one replica cannot read Redis revokes the token
+ * that replica holds, and it cannot learn of the new one: callers the load balancer sends to
+ * it fail until its path is back (plus `settleMs`: reconnect, re-read, the balancer's check),
+ * while the other replicas serve the new token. The failed calls do not say which replica
+ * answered, so the window covers the profile's callers for that long. Opens one window per
+ * stored fence and cut-off replica.
+ */
+export function openCutOffWindows(
+  windows: ExcuseWindows,
+  profile: string,
+  isolations: readonly Isolation[],
+  fences: readonly FenceChange[],
+  settleMs: number,
+): void {
+  for (const stored of fences.filter((f) => f.profile === profile))
+    for (const cut of isolations.filter((i) => i.from <= stored.at && stored.at <= i.to)) {
+      windows.open(profile, cutOffCause(cut), stored.at, Infinity);
+      windows.windows[windows.windows.length - 1].to = cut.to + settleMs;
+    }
+}

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { servedOnProofsWord, TokenLookup, validAt } from '../lib/emulator-admin';
 import { FAST_BROKER_TIMINGS } from '../lib/fast-timings';
-import { type ExcuseWindow, type ExcuseWindows, excuseFor, openEndOfLifeWindows, type Span } from './excuse-windows';
+import {
+  type ExcuseWindow,
+  type ExcuseWindows,
+  excuseFor,
+  type Isolation,
+  openCutOffWindows,
+  openEndOfLifeWindows,
+  type Span,
+} from './excuse-windows';
 import type { FailedCall, SoakCallers } from './soak-callers';
 import { SoakCluster, SOAK_TIMINGS } from './soak-cluster';
 import type { FaultEvent } from './soak-run';
@@ -66,6 +74,11 @@ const redisAwayForAll = (events: readonly FaultEvent[], ended: number): Span[] =
       from: e.at,
       to: (e.endedAt ?? ended) + (/^redis-(kill|restart)/.test(e.kind) ? REGISTRY_WAIT_MS : 0),
     }));
+/** Faults that kept one replica from reading Redis (its path blackholed, or it was stopped). */
+const cutOffReplicas = (events: readonly FaultEvent[], ended: number): Isolation[] =>
+  events
+    .filter((e) => e.replica !== undefined && /^replica-(redis-blackhole|sigstop)/.test(e.kind))
+    .map((e) => ({ replica: e.replica!, kind: e.kind.split(' ')[0], from: e.at, to: e.endedAt ?? ended }));
 /** A short label for a token in the report (never the token). */
 const label = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 10);
 const countBy = <T>(items: T[], key: (item: T) => string) =>
@@ -99,6 +112,13 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
   const at = (ms: number) => `${((ms - started) / 1000).toFixed(1)} s`;
   const away = redisAwayForAll(events, record.ended);
   openEndOfLifeWindows(windows, 'revoke-previous', away, watch.answerChanges, FLOOR_MS);
+  openCutOffWindows(
+    windows,
+    'revoke-previous',
+    cutOffReplicas(events, record.ended),
+    watch.fenceChanges,
+    CUT_OFF_SETTLE_MS,
+  );
 
   // A token revoked out of band (revoke-all) is served until someone reports it: excused
   // inside that window only. Anything else expired, revoked or unknown when served is not.

@@ -1,5 +1,5 @@
 import { servedOnProofsWord, type TokenLookup } from '../../scripts/lib/emulator-admin';
-import { excuseFor, ExcuseWindows, openEndOfLifeWindows } from '../../scripts/soak/excuse-windows';
+import { excuseFor, ExcuseWindows, openCutOffWindows, openEndOfLifeWindows } from '../../scripts/soak/excuse-windows';
 import { withHandOverWindow } from '../../scripts/soak/infra-faults';
 import type { SoakCluster } from '../../scripts/soak/soak-cluster';
 
@@ -41,6 +41,32 @@ describe('soak excuse windows', () => {
     windows.sawExpiry('reuse', expiresAt + 24_000, expiresAt + 1_500);
     expect(windows.covering('reuse', expiresAt + 2_900, expiresAt + 2_900)).toBeDefined();
     expect(windows.covering('reuse', expiresAt + 3_100, expiresAt + 3_100)).toBeUndefined();
+  });
+
+  it('opens a window for a new revoke-previous token stored while one replica was cut off from Redis', () => {
+    // Seen in the 30-minute run of 14:12 UTC: fence 65 stored at 391.3 s while broker1's path to
+    // Redis was blackholed (391.2-393.4 s); broker1 held the revoked token of fence 63, paused,
+    // and answered 503 until it read fence 65 at 393.8 s; the others served it from 391.3 s.
+    const windows = new ExcuseWindows();
+    const cut = { replica: 'broker1', kind: 'replica-redis-blackhole', from: T + 391_200, to: T + 393_400 };
+    const fences = [
+      { profile: 'revoke-previous', fence: 63, at: T + 377_400 },
+      { profile: 'revoke-previous', fence: 65, at: T + 391_300 },
+      { profile: 'new', fence: 40, at: T + 392_000 },
+    ];
+    openCutOffWindows(windows, 'revoke-previous', [cut], fences, 3_000);
+    expect(windows.windows).toHaveLength(1);
+    expect(windows.windows[0]).toMatchObject({ profile: 'revoke-previous', from: T + 391_300, to: T + 396_400 });
+    expect(windows.windows[0].cause).toContain('broker1 cut off from Redis (replica-redis-blackhole)');
+    const failed = (at: number) => ({ profile: 'revoke-previous', startedAt: at, at });
+    expect(excuseFor(windows, failed(T + 393_600))).toBe(windows.windows[0]);
+    // Before the new token, or once the replica has read it and the balancer knows: not excused.
+    expect(excuseFor(windows, failed(T + 391_000))).toBeUndefined();
+    expect(excuseFor(windows, failed(T + 396_600))).toBeUndefined();
+    // A token stored while no replica was cut off opens nothing.
+    const none = new ExcuseWindows();
+    openCutOffWindows(none, 'revoke-previous', [cut], fences.slice(0, 1), 3_000);
+    expect(none.windows).toEqual([]);
   });
 
   it('excuses only the profile it names', () => {
