@@ -94,14 +94,16 @@ describe('HandOver (embedded store)', () => {
   });
 
   describe('waits for replicas only while the old token is servable', () => {
-    // Floor 1 s; a silent replica holds the ack wait for BROKER_HANDOVER_MS + the presence TTL
-    // (3 s) and an empty Redis the presence wait for 3 s; the old token has 1.3 s left.
+    // Floor 1 s, clock margin 0.1 s: the old token is served by none from 0.4 s on. A silent
+    // replica holds the ack wait for BROKER_HANDOVER_MS + the presence TTL (3 s) and an empty
+    // Redis the presence wait for 3 s; the old token has 1.3 s left.
     const nearFloor = async () => {
       const config = unitConfig({
         PROOF_TOKEN_POLICY: 'revoke-previous',
         BROKER_HANDOVER_MS: '50',
         BROKER_MIN_TTL_SECONDS: '1',
         BROKER_RECONCILE_INTERVAL_MS: '1000',
+        BROKER_PRESENCE_MARGIN_MS: '100',
       });
       const store = new MemoryTokenStore();
       const cache = new TokenCache(config);
@@ -117,8 +119,8 @@ describe('HandOver (embedded store)', () => {
       const lock = await lockOf(store, 1);
       const started = Date.now();
       expect(await handOver.begin(profile, lock, held, false)).toBe(true);
-      // Not before the floor (0.3 s), and well before the 3.05 s a servable token waits.
-      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      // Not before the floor plus the margin (0.4 s), and well before the 3.05 s a servable token waits.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
       expect(Date.now() - started).toBeLessThan(2_000);
       expect(cache.handingOver('default')).toBe(lock.fence);
     });
@@ -130,7 +132,7 @@ describe('HandOver (embedded store)', () => {
       const lock = await lockOf(store, 1);
       const started = Date.now();
       expect(await handOver.begin(profile, lock, held, false)).toBe(false);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
       expect(Date.now() - started).toBeLessThan(2_000);
       // Not paused by this holder: past the floor nobody serves it anyway, nothing to end.
       expect(cache.handingOver('default')).toBeUndefined();

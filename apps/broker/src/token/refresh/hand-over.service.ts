@@ -70,12 +70,13 @@ export class HandOver {
     const current = stored ?? this.cache.get(profile.name);
     if (profile.tokenPolicy !== 'revoke-previous' || ((!current || current.expiresAt <= Date.now()) && !inherited))
       return false;
-    const { handOverMs, lockTtlMs, reconcileIntervalMs, minTtlMs } = this.config.refresh;
+    const { handOverMs, lockTtlMs, reconcileIntervalMs, minTtlMs, presenceMarginMs } = this.config.refresh;
     const presenceMs = presenceTtlMs(reconcileIntervalMs);
     const recordTtlMs = Math.max(lockTtlMs, (current?.expiresAt ?? 0) - Date.now());
-    // Past its floor no replica serves the old token: revoking it takes nothing from anyone,
-    // so no wait for replicas (registering or silent) goes on beyond that point.
-    const unservableAt = (current?.expiresAt ?? 0) - minTtlMs;
+    // Past its floor no replica serves the old token (one whose clock runs up to the presence
+    // margin behind ours included): revoking it takes nothing from anyone, so no wait for
+    // replicas (registering or silent) goes on beyond that point.
+    const unservableAt = (current?.expiresAt ?? 0) - minTtlMs + presenceMarginMs;
     for (;;) {
       // Paused here before the record exists: once it does, a next holder may count this
       // replica as having acknowledged (it would, were this one to die or stop now). An
