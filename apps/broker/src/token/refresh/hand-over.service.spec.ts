@@ -110,7 +110,7 @@ describe('HandOver (embedded store)', () => {
       const held = makeRecord('default', 1, {}, 1_300);
       await store.write(held);
       cache.offer(held);
-      return { profile: profileOf(config), store, cache, held, handOver: new HandOver(config, store, cache) };
+      return { config, profile: profileOf(config), store, cache, held, handOver: new HandOver(config, store, cache) };
     };
 
     it('stops waiting for a silent replica once the old token reaches its floor', async () => {
@@ -136,6 +136,17 @@ describe('HandOver (embedded store)', () => {
       expect(Date.now() - started).toBeLessThan(2_000);
       // Not paused by this holder: past the floor nobody serves it anyway, nothing to end.
       expect(cache.handingOver('default')).toBeUndefined();
+    });
+
+    it('waits in full for a silent replica on an inherited hand-over with no token here (expiry unknown)', async () => {
+      const { config, profile, store } = await nearFloor();
+      // This replica holds nothing (it restarted): the old token's expiry is not known here.
+      const handOver = new HandOver(config, store, new TokenCache(config));
+      jest.spyOn(store, 'unacknowledged').mockResolvedValue(['stopped-replica']);
+      const lock = await lockOf(store, 1);
+      const started = Date.now();
+      expect(await handOver.begin(profile, lock, undefined, true)).toBe(true);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
     });
 
     it('still waits for a silent replica while the old token is servable', async () => {

@@ -75,8 +75,9 @@ export class HandOver {
     const recordTtlMs = Math.max(lockTtlMs, (current?.expiresAt ?? 0) - Date.now());
     // Past its floor no replica serves the old token (one whose clock runs up to the presence
     // margin behind ours included): revoking it takes nothing from anyone, so no wait for
-    // replicas (registering or silent) goes on beyond that point.
-    const unservableAt = (current?.expiresAt ?? 0) - minTtlMs + presenceMarginMs;
+    // replicas (registering or silent) goes on beyond that point. An inherited hand-over with
+    // no token here does not know the old token's expiry: it waits in full.
+    const unservableAt = current ? current.expiresAt - minTtlMs + presenceMarginMs : Infinity;
     for (;;) {
       // Paused here before the record exists: once it does, a next holder may count this
       // replica as having acknowledged (it would, were this one to die or stop now). An
