@@ -60,8 +60,9 @@ const MIN_REFRESH_PERIOD_MS =
 const CUT_OFF_SETTLE_MS = 3_000;
 /** Whether fault `e` kept `replica` from hearing of a new token: Redis itself, its path, or the replica stopped. */
 const isolates = (e: FaultEvent, replica: string): boolean =>
-  /^redis-(kill|restart|pause|blackhole)/.test(e.kind) ||
-  (e.replica === replica && /^replica-(redis-blackhole|sigstop)/.test(e.kind));
+  /^redis-(kill|restart|pause|blackhole)/.test(e.kind) || (e.replica === replica && cutsOffOne(e));
+/** A fault that kept one replica from reading Redis: its path blackholed, or the replica stopped. */
+const cutsOffOne = (e: FaultEvent): boolean => /^replica-(redis-blackhole|sigstop)/.test(e.kind);
 /** The broker's floor plus a sample period and its check interval: when callers start to wait. */
 const FLOOR_MS = Number(FAST_BROKER_TIMINGS.BROKER_MIN_TTL_SECONDS) * 1000 + 500;
 /** The first hand-over after Redis came back empty waits the presence TTL (3 s at these timings). */
@@ -74,10 +75,10 @@ const redisAwayForAll = (events: readonly FaultEvent[], ended: number): Span[] =
       from: e.at,
       to: (e.endedAt ?? ended) + (/^redis-(kill|restart)/.test(e.kind) ? REGISTRY_WAIT_MS : 0),
     }));
-/** Faults that kept one replica from reading Redis (its path blackholed, or it was stopped). */
+/** Each fault that cut one replica off (`cutsOffOne`), as an isolation of that replica. */
 const cutOffReplicas = (events: readonly FaultEvent[], ended: number): Isolation[] =>
   events
-    .filter((e) => e.replica !== undefined && /^replica-(redis-blackhole|sigstop)/.test(e.kind))
+    .filter((e) => e.replica !== undefined && cutsOffOne(e))
     .map((e) => ({ replica: e.replica!, kind: e.kind.split(' ')[0], from: e.at, to: e.endedAt ?? ended }));
 /** A short label for a token in the report (never the token). */
 const label = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 10);

@@ -45,8 +45,8 @@ describe('soak excuse windows', () => {
 
   it('opens a window for a new revoke-previous token stored while one replica was cut off from Redis', () => {
     // Seen in the 30-minute run of 14:12 UTC: fence 65 stored at 391.3 s while broker1's path to
-    // Redis was blackholed (391.2-393.4 s); broker1 held the revoked token of fence 63, paused,
-    // and answered 503 until it read fence 65 at 393.8 s; the others served it from 391.3 s.
+    // Redis was blackholed (391.2-393.4 s); broker1 no longer served fence 63's token (taken as
+    // revoked) and answered 503 until it read fence 65 at 393.8 s; the others served it from 391.3 s.
     const windows = new ExcuseWindows();
     const cut = { replica: 'broker1', kind: 'replica-redis-blackhole', from: T + 391_200, to: T + 393_400 };
     const fences = [

@@ -20,17 +20,17 @@ export interface TokenLookup {
   vouchedAtMs: number | null;
 }
 
-/** What the admin API does; the tests' window into the emulator's state. */
 /** What the lookup says of a token this emulator never issued. */
-const UNKNOWN_TOKEN: TokenLookup = {
+const UNKNOWN_TOKEN: Readonly<TokenLookup> = Object.freeze({
   known: false,
   clientId: null,
   issuedAtMs: null,
   expiresAtMs: null,
   revokedAtMs: null,
   vouchedAtMs: null,
-};
+});
 
+/** What the admin API does; the tests' window into the emulator's state. */
 @Injectable()
 export class EmulatorAdminService {
   constructor(
