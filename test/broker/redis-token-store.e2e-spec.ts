@@ -136,11 +136,11 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
     expect((await store.unacknowledged(profile, third.fence, 'c')).sort()).toEqual(['b', 'x', 'y']);
   });
 
-  it('tells whoever reads what ended a hand-over: the fenced write of its token, or the holder (no token)', async () => {
-    const seen: { handOver?: number; storedFence: number }[] = [];
+  it('tells whoever reads which hand-over is pending and which its holder ended, and nothing once Redis lost them', async () => {
+    const seen: { pending?: number; ended?: number }[] = [];
     const mine = profile;
-    store.onHandOverSeen((p, handOver, _sentAt, storedFence) => {
-      if (p === mine) seen.push({ handOver, storedFence });
+    store.onHandOverSeen((p, pending, ended) => {
+      if (p === mine) seen.push({ pending, ended });
     });
     await store.heartbeat(profile, 'x', 10_000);
     await sleep(150); // the registry is older than the presence ttl passed below (100 ms)
@@ -148,18 +148,48 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
     const first = (await store.acquireLock(profile, 10_000, 1))!;
     expect(await store.beginHandOver(first, 100, 10_000, 'x')).toBe(0);
     await store.read(profile);
-    expect(seen.pop()).toEqual({ handOver: first.fence, storedFence: 1 });
-    // Ended without a token: the stored fence stays below the hand-over's.
+    expect(seen.pop()).toEqual({ pending: first.fence, ended: undefined });
+    // Ended by its holder (no token): the hash says so.
     expect(await store.endHandOver(profile, first.fence)).toBe(true);
     await store.read(profile);
-    expect(seen.pop()).toEqual({ handOver: undefined, storedFence: 1 });
-    // Ended by its token: the write removes the hand-over and stores its fence.
+    expect(seen.pop()).toEqual({ pending: undefined, ended: first.fence });
+    // Ended by its token: nothing says the newer one ended without a token.
     await store.releaseLock(first);
     const second = (await store.acquireLock(profile, 10_000, 1))!;
     expect(await store.beginHandOver(second, 100, 10_000, 'x')).toBe(0);
     expect(await store.write(makeRecord(profile, second.fence))).toBe(true);
     await store.read(profile);
-    expect(seen.pop()).toEqual({ handOver: undefined, storedFence: second.fence });
+    expect(seen.pop()).toEqual({ pending: undefined, ended: first.fence });
+    // Redis lost its data while a third was pending: its holder cannot end it any more.
+    await store.releaseLock(second);
+    const third = (await store.acquireLock(profile, 10_000, 1))!;
+    expect(await store.beginHandOver(third, 100, 10_000, 'x')).toBe(0);
+    await redis.client().flushall();
+    await store.read(profile);
+    expect(seen.pop()).toEqual({ pending: undefined, ended: undefined });
+    expect(await store.endHandOver(profile, third.fence)).toBe(false);
+  });
+
+  it('takes a lease as stale once a record of its fence or newer is written back, and waits for a young registry', async () => {
+    // Redis back empty: a replica holding nothing took the lock first (fence 1).
+    const lease = (await store.acquireLock(profile, 10_000, 0))!;
+    expect(lease.fence).toBe(1);
+    await store.heartbeat(profile, 'x', 10_000);
+    const waitMs = await store.registryWait(lease, 5_000);
+    expect(waitMs).toBeGreaterThan(4_000);
+    expect(waitMs).toBeLessThanOrEqual(5_000);
+    expect(await store.beginHandOver(lease, 5_000, 10_000, 'x')).toBeGreaterThan(0);
+    // Another replica writes back the token it held, of fence 38.
+    expect(await store.write(makeRecord(profile, 38))).toBe(true);
+    expect(await store.registryWait(lease, 5_000)).toBe(-1);
+    expect(await store.beginHandOver(lease, 5_000, 10_000, 'x')).toBe(-1);
+    // A lease above the stored fence, on a registry older than the presence ttl: nothing to wait for, nothing recorded.
+    await store.releaseLock(lease);
+    const next = (await store.acquireLock(profile, 10_000, 0))!;
+    expect(next.fence).toBe(39);
+    await sleep(150);
+    expect(await store.registryWait(next, 100)).toBe(0);
+    expect(await redis.client().hget(tokenKeys(profile).token, 'handover')).toBeNull();
   });
 
   it('expires the record with the token, and keeps every key of a profile in one cluster slot', async () => {

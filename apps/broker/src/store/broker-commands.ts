@@ -44,6 +44,7 @@ declare module 'ioredis' {
       presenceTtlMs: number,
       recordTtlMs: number,
       replica: string,
+      record: '1' | '0',
     ): Result<number, Context>;
     brokerAckHandOver(
       token: string,

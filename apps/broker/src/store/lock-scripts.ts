@@ -70,7 +70,8 @@ return 1
 
 /**
  * revoke-previous. KEYS: lock, token hash, acknowledgements, registry start. ARGV: owner,
- * fence, presence ttl ms, ttl ms of the hash if it has none, holder's replica id.
+ * fence, presence ttl ms, ttl ms of the hash if it has none, holder's replica id, and
+ * whether to record ('1') or only to wait for the registry ('0').
  * Records, under the lock, that the lease of this fence is about to ask Proof for a token
  * (which revokes the served one): every replica that reads the token hash sees it, and
  * stops serving until a record of this fence or newer is written (WRITE_TOKEN removes it)
@@ -78,17 +79,22 @@ return 1
  * stopped or lost its lease) counts as having acknowledged this one: it stopped serving the
  * token before recording its own, and serves it again only once END_HANDOVER of its fence
  * succeeds, which it no longer can. So the next holder need not wait for a dead holder to
- * leave the registry (a presence TTL). Returns -1 if the lock is not ours; else the ms to
- * wait while the registry is younger than the presence ttl (after a Redis restart, replicas
- * still reconnecting have not registered yet, and would not be waited for); 0 once recorded.
+ * leave the registry (a presence TTL). Returns -1 if the lock is not ours, or if a record of
+ * this fence or newer is stored (written back after an empty restart by a replica that held
+ * it: the lease is stale, and asking Proof would revoke that token); else the ms to wait
+ * while the registry is younger than the presence ttl (after a Redis restart, replicas still
+ * reconnecting have not registered, nor written back what they hold, yet); 0 once recorded
+ * (or, with '0', once the registry is old enough).
  */
 export const BEGIN_HANDOVER = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+if tonumber(redis.call('HGET', KEYS[2], 'fence') or '0') >= tonumber(ARGV[2]) then return -1 end
 ${NOW}
 local since = tonumber(redis.call('GET', KEYS[4]) or '-1')
 local ttl = tonumber(ARGV[3])
 if since < 0 then return ttl end
 if now - since < ttl then return ttl - (now - since) end
+if ARGV[6] ~= '1' then return 0 end
 local previous = redis.call('HGET', KEYS[2], 'handover') and redis.call('HGET', KEYS[2], 'handover_by')
 redis.call('HSET', KEYS[2], 'handover', ARGV[2], 'handover_by', ARGV[5])
 if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
@@ -122,13 +128,17 @@ return missing
 `;
 
 /**
- * KEYS: token hash. ARGV: fence. Ends the hand-over of this fence only (Proof issued nothing):
- * 1 if it did; 0 if a newer holder's hand-over (or a record) replaced it, and the old token
- * must then stay unserved.
+ * KEYS: token hash. ARGV: fence. Ends the hand-over of this fence only (Proof issued nothing)
+ * and leaves the fact in the hash (`handover_ended`): a replica that missed the holder's
+ * message learns it from its next read. A read that finds no hand-over ends nothing: after
+ * Redis lost its data it finds none either, while the holder's request may be revoking the
+ * token. 1 if it did; 0 if a newer holder's hand-over (or a record) replaced it, or Redis
+ * lost it, and the old token must then stay unserved.
  */
 export const END_HANDOVER = `
 if redis.call('HGET', KEYS[1], 'handover') == ARGV[1] then
   redis.call('HDEL', KEYS[1], 'handover', 'handover_by')
+  redis.call('HSET', KEYS[1], 'handover_ended', ARGV[1])
   return 1
 end
 return 0

@@ -26,13 +26,15 @@ export class MemoryTokenStore extends TokenStore {
   private readonly handOverListeners: HandOverListener[] = [];
   /** Pending hand-overs (revoke-previous): with one replica there is nobody to wait for. */
   private readonly handOvers = new Map<string, number>();
+  /** The last hand-over its holder ended without a token. */
+  private readonly ended = new Map<string, number>();
 
   read(profile: string): Promise<TokenRecord | undefined> {
     const record = this.records.get(profile);
     if (record && keptUntil(record) <= Date.now()) this.records.delete(profile);
     const stored = this.records.get(profile);
     for (const listener of this.handOverListeners)
-      listener(profile, this.handOvers.get(profile), Date.now(), stored?.fence ?? 0);
+      listener(profile, this.handOvers.get(profile), this.ended.get(profile));
     return Promise.resolve(stored);
   }
 
@@ -106,10 +108,21 @@ export class MemoryTokenStore extends TokenStore {
   }
 
   beginHandOver(lease: LockLease): Promise<number> {
+    const ours = this.current(lease);
+    if (ours) this.handOvers.set(lease.profile, lease.fence);
+    return Promise.resolve(ours ? 0 : -1);
+  }
+
+  /** Nobody else to wait for: only the lock and the stored fence tell. */
+  registryWait(lease: LockLease): Promise<number> {
+    return Promise.resolve(this.current(lease) ? 0 : -1);
+  }
+
+  /** The lease holds the lock, and no record of its fence or newer is stored. */
+  private current(lease: LockLease): boolean {
     const held = this.locks.get(lease.profile);
-    if (held?.owner !== lease.owner || held.expiresAt <= Date.now()) return Promise.resolve(-1);
-    this.handOvers.set(lease.profile, lease.fence);
-    return Promise.resolve(0);
+    const stored = this.records.get(lease.profile)?.fence ?? 0;
+    return held?.owner === lease.owner && held.expiresAt > Date.now() && stored < lease.fence;
   }
 
   acknowledgeHandOver(): Promise<void> {
@@ -122,7 +135,10 @@ export class MemoryTokenStore extends TokenStore {
 
   endHandOver(profile: string, fence: number): Promise<boolean> {
     const ours = this.handOvers.get(profile) === fence;
-    if (ours) this.handOvers.delete(profile);
+    if (ours) {
+      this.handOvers.delete(profile);
+      this.ended.set(profile, fence);
+    }
     return Promise.resolve(ours);
   }
 }

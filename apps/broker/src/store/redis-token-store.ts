@@ -55,11 +55,16 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   }
 
   async read(profile: string): Promise<TokenRecord | undefined> {
-    const sentAt = Date.now();
-    const [fence, sealed, handOver] = await this.redis.hmget(tokenKeys(profile).token, 'fence', 'record', 'handover');
+    const [fence, sealed, handOver, ended] = await this.redis.hmget(
+      tokenKeys(profile).token,
+      'fence',
+      'record',
+      'handover',
+      'handover_ended',
+    );
     // Same command as the record: whoever reads a token also learns that it is being revoked.
-    const seen = handOver ? Number(handOver) : undefined;
-    for (const listener of this.handOverListeners) listener(profile, seen, sentAt, Number(fence ?? 0));
+    const pending = handOver ? Number(handOver) : undefined;
+    for (const listener of this.handOverListeners) listener(profile, pending, ended ? Number(ended) : undefined);
     if (!fence || !sealed) return undefined;
     try {
       return JSON.parse(this.cipher.open(sealed, `${profile}|${fence}`)) as TokenRecord;
@@ -140,6 +145,20 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   }
 
   async beginHandOver(lease: LockLease, presenceTtlMs: number, recordTtlMs: number, replica: string): Promise<number> {
+    return this.handOverScript(lease, presenceTtlMs, recordTtlMs, replica, '1');
+  }
+
+  async registryWait(lease: LockLease, presenceTtlMs: number): Promise<number> {
+    return this.handOverScript(lease, presenceTtlMs, 1, '', '0');
+  }
+
+  private async handOverScript(
+    lease: LockLease,
+    presenceTtlMs: number,
+    recordTtlMs: number,
+    replica: string,
+    record: '1' | '0',
+  ): Promise<number> {
     const keys = tokenKeys(lease.profile);
     return Number(
       await this.redis.brokerBeginHandOver(
@@ -152,6 +171,7 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
         Math.round(presenceTtlMs),
         Math.max(1, Math.round(recordTtlMs)),
         replica,
+        record,
       ),
     );
   }

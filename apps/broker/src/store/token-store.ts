@@ -37,16 +37,11 @@ export type TokenUpdateListener = (event: TokenEvent) => void;
 
 /**
  * What a read of the token hash found about the hand-over (revoke-previous): the fence of the
- * pending one, or none. `sentAt`: when the read was sent (what it saw may be older than a
- * message received meanwhile). `storedFence`: the stored record's fence (0: none), which tells a
- * hand-over ended by its token's write from one its holder ended (not every reader offers the record).
+ * pending one, if any, and of the last one its holder ended without a token (END_HANDOVER),
+ * if any. Finding none pending ends nothing: after Redis lost its data a read finds none
+ * either, while the holder's request may be revoking the token.
  */
-export type HandOverListener = (
-  profile: string,
-  fence: number | undefined,
-  sentAt: number,
-  storedFence: number,
-) => void;
+export type HandOverListener = (profile: string, pending: number | undefined, ended: number | undefined) => void;
 
 /**
  * Shared state of the broker: token records, the fenced refresh lock, refresh status and
@@ -92,6 +87,13 @@ export abstract class TokenStore {
     recordTtlMs: number,
     replica: string,
   ): Promise<number>;
+  /**
+   * revoke-previous, a lock holder with no live token to hand over: -1 if the lock is not ours
+   * or a record of its fence or newer is stored (see beginHandOver), > 0: ms to wait (registry
+   * too young: replicas holding the token Redis lost may not have written it back yet), 0: it
+   * may ask Proof.
+   */
+  abstract registryWait(lease: LockLease, presenceTtlMs: number): Promise<number>;
   abstract acknowledgeHandOver(profile: string, fence: number, replica: string, ttlMs: number): Promise<void>;
   /** Present replicas other than `holder` that have not acknowledged the hand-over of `fence`. */
   abstract unacknowledged(profile: string, fence: number, holder: string): Promise<string[]>;

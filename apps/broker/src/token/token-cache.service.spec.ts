@@ -66,29 +66,35 @@ describe('TokenCache', () => {
     expect(cache.serving('p')?.fence).toBe(1);
   });
 
-  it('clears a hand-over on a read sent after it learnt of it, not on one sent before', () => {
+  it("ends a hand-over only on its holder's word, never on a read that finds none pending", () => {
     cache.offer(makeRecord('p', 1));
-    jest.setSystemTime(T0 + 100);
     cache.pause('p', 2);
-    cache.handOverCleared('p', T0 + 50, 1);
-    expect(cache.handingOver('p')).toBe(2);
-    cache.handOverCleared('p', T0 + 150, 1);
-    expect(cache.handingOver('p')).toBeUndefined();
+    // What a read after an empty Redis restart (or after the record of fence 2 ended it) tells: nothing.
+    cache.handOverEnded('p', 1);
+    expect(cache.serving('p')).toBeUndefined();
+    cache.handOverEnded('p', 3);
+    expect(cache.serving('p')).toBeUndefined();
+    cache.handOverEnded('p', 2);
     expect(cache.serving('p')?.fence).toBe(1);
   });
 
-  it('keeps the old token unserved when the read finds the hand-over ended by a newer record it does not offer', () => {
-    // A read that does not offer what it found (readiness, the restorer) saw no hand-over
-    // because the record of fence 2 ended it: token 1 is revoked, and only record 2 may end the pause.
+  it('keeps the old token unserved until the record that ended its hand-over is offered', () => {
     cache.offer(makeRecord('p', 1));
-    jest.setSystemTime(T0 + 100);
     cache.pause('p', 2);
-    cache.handOverCleared('p', T0 + 150, 2);
-    expect(cache.serving('p')).toBeUndefined();
-    cache.handOverCleared('p', T0 + 160, 3);
-    expect(cache.serving('p')).toBeUndefined();
     cache.offer(makeRecord('p', 2));
     expect(cache.serving('p')?.fence).toBe(2);
+    cache.pause('p', 4);
+    cache.offer(makeRecord('p', 3));
+    expect(cache.serving('p')).toBeUndefined();
+  });
+
+  it('does not end a bounded pause (a refused token) on a hand-over end of the same fence', () => {
+    cache.offer(makeRecord('p', 1));
+    cache.pause('p', 2, T0 + 60_000);
+    cache.handOverEnded('p', 2);
+    expect(cache.serving('p')).toBeUndefined();
+    cache.resume('p', 2);
+    expect(cache.serving('p')?.fence).toBe(1);
   });
 
   it('wakes waiters on the next accepted record, or after their timeout', async () => {

@@ -56,15 +56,16 @@ export class TokenCache {
   }
 
   /**
-   * A read sent at `sentAt` found no hand-over, and a stored record of `storedFence` (0: none).
-   * Below the hand-over's fence, it ended without a token (the holder ended it, Proof issued
-   * nothing): the held token is served again, unless we learnt of the hand-over after that read
-   * left. At or above it, a token ended it: the old one was revoked, and only that record,
-   * once offered, is served. Not every read offers what it found (readiness, the restorer).
+   * A read found that the holder of hand-over `fence` ended it without a token (Proof issued
+   * nothing): the held token is served again if that very hand-over paused it. Only the
+   * holder's word ends one: a read that finds none pending ends nothing (Redis may have lost
+   * it while the holder's request revokes the token), nor does a record it does not offer, nor
+   * a newer hand-over's end (the one that paused it may have revoked the token). A bounded
+   * pause (a token Proof refused, see `pause`) is not a hand-over: its own message or deadline ends it.
    */
-  handOverCleared(profile: string, sentAt: number, storedFence: number): void {
+  handOverEnded(profile: string, fence: number): void {
     const handOver = this.handOvers.get(profile);
-    if (handOver && handOver.since < sentAt && storedFence < handOver.fence) this.resume(profile, handOver.fence);
+    if (handOver?.fence === fence && handOver.until === undefined) this.resume(profile, fence);
   }
 
   resume(profile: string, fence: number): void {

@@ -93,6 +93,35 @@ describe('HandOver (embedded store)', () => {
     expect(revoking.events).toEqual([]);
   });
 
+  describe('with no live token here, after Redis lost its data (a young replica registry)', () => {
+    // Redis back empty asks for 400 ms more (its registry is younger than the presence TTL), once.
+    const restarted = () => {
+      const built = build('revoke-previous');
+      const real = built.store.registryWait.bind(built.store);
+      jest.spyOn(built.store, 'registryWait').mockResolvedValueOnce(400).mockImplementation(real);
+      return built;
+    };
+
+    it('waits for the replicas to register (and write back what they hold) before asking Proof', async () => {
+      const { profile, store, cache, handOver } = restarted();
+      const lock = await lockOf(store, 0);
+      const started = Date.now();
+      expect(await handOver.begin(profile, lock, undefined, false)).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+      expect(cache.handingOver('default')).toBeUndefined();
+    });
+
+    it('asks nothing once another replica wrote back a token of its fence or newer meanwhile', async () => {
+      const { profile, store, handOver, events } = restarted();
+      const lock = await lockOf(store, 0);
+      const asked = handOver.begin(profile, lock, undefined, false);
+      // broker1 reconnects and writes back the token of fence 38 that Redis lost.
+      expect(await store.write(makeRecord('default', 38))).toBe(true);
+      expect(await asked).toBe('lost');
+      expect(events).toEqual([]);
+    });
+  });
+
   describe('waits for replicas only while the old token is servable', () => {
     // Floor 1 s, clock margin 0.1 s: the old token is served by none from 0.4 s on. A silent
     // replica holds the ack wait for BROKER_HANDOVER_MS + the presence TTL (3 s) and an empty

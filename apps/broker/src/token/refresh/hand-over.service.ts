@@ -58,8 +58,9 @@ export class HandOver {
    * that misses the message sees it on its next read), announces it, and returns once every
    * present replica has acknowledged (and `handOverMs` has passed, for answers already on
    * their way). false: no hand-over needed (another policy, or no live token to revoke).
-   * 'lost': the lock went meanwhile, nothing may be asked. `inherited`: an earlier holder's
-   * hand-over is pending (the old token is revoked already), so it is never ended here.
+   * 'lost': the lock went meanwhile, or a newer record was written back: nothing may be asked.
+   * `inherited`: an earlier holder's hand-over is pending (the old token is revoked already),
+   * so it is never ended here.
    */
   async begin(
     profile: ProfileConfig,
@@ -67,9 +68,17 @@ export class HandOver {
     stored: TokenRecord | undefined,
     inherited: boolean,
   ): Promise<boolean | 'lost'> {
+    if (profile.tokenPolicy !== 'revoke-previous') return false;
     const current = stored ?? this.cache.get(profile.name);
-    if (profile.tokenPolicy !== 'revoke-previous' || ((!current || current.expiresAt <= Date.now()) && !inherited))
-      return false;
+    if ((!current || current.expiresAt <= Date.now()) && !inherited) {
+      // No live token known here, which after an empty Redis restart says nothing of the
+      // others: replicas still reconnecting hold the token Redis lost, and write it back.
+      // Asking Proof before would revoke it: wait for them as a hand-over would.
+      const waited = await this.untilRegistered(profile.name, lock, Infinity, () =>
+        this.store.registryWait(lock, presenceTtlMs(this.config.refresh.reconcileIntervalMs)),
+      );
+      return waited === 'lost' ? 'lost' : false;
+    }
     const { handOverMs, lockTtlMs, reconcileIntervalMs, minTtlMs, presenceMarginMs } = this.config.refresh;
     const presenceMs = presenceTtlMs(reconcileIntervalMs);
     const recordTtlMs = Math.max(lockTtlMs, (current?.expiresAt ?? 0) - Date.now());
@@ -78,11 +87,11 @@ export class HandOver {
     // replicas (registering or silent) goes on beyond that point. An inherited hand-over with
     // no token here does not know the old token's expiry: it waits in full.
     const unservableAt = current ? current.expiresAt - minTtlMs + presenceMarginMs : Infinity;
-    for (;;) {
-      // Paused here before the record exists: once it does, a next holder may count this
-      // replica as having acknowledged (it would, were this one to die or stop now). An
-      // inherited hand-over keeps the token paused already.
-      const resume = () => void (inherited || this.cache.resume(profile.name, lock.fence));
+    // Paused here before the record exists: once it does, a next holder may count this
+    // replica as having acknowledged (it would, were this one to die or stop now). An
+    // inherited hand-over keeps the token paused already.
+    const resume = () => void (inherited || this.cache.resume(profile.name, lock.fence));
+    const recorded = await this.untilRegistered(profile.name, lock, unservableAt, async () => {
       if (!inherited) this.cache.pause(profile.name, lock.fence);
       const waitMs = await this.store
         .beginHandOver(lock, presenceMs, recordTtlMs, this.config.replicaId)
@@ -91,17 +100,12 @@ export class HandOver {
           throw error;
         });
       if (waitMs !== 0) resume();
-      if (waitMs < 0) return 'lost';
-      if (waitMs === 0) break;
-      if (Date.now() >= unservableAt) {
-        this.logger.log(`profile ${profile.name}: the old token is past its floor, no hand-over needed`);
-        return false;
-      }
-      // Redis lost its data (restart): replicas still reconnecting must register first.
-      this.logger.log(`profile ${profile.name}: hand-over waits ${waitMs} ms for replicas to register`);
-      await this.store.heartbeat(profile.name, this.config.replicaId, presenceMs);
-      await sleep(Math.max(0, Math.min(waitMs, 500, unservableAt - Date.now())));
-      if (!(await lock.renew())) return 'lost';
+      return waitMs;
+    });
+    if (recorded === 'lost') return 'lost';
+    if (recorded === 'unservable') {
+      this.logger.log(`profile ${profile.name}: the old token is past its floor, no hand-over needed`);
+      return false;
     }
     await this.announce(profile.name, lock.fence);
     const started = Date.now();
@@ -124,6 +128,31 @@ export class HandOver {
     if (await lock.renew()) return true;
     if (!inherited) await this.end(profile.name, lock);
     return 'lost';
+  }
+
+  /**
+   * Runs `attempt` (a store script: -1 lost, > 0 ms to wait, 0 done) until it is done, while
+   * Redis' replica registry is younger than the presence TTL (Redis lost its data: replicas
+   * still reconnecting must register first), heartbeating and renewing the lease meanwhile.
+   * 'unservable': `unservableAt` came first.
+   */
+  private async untilRegistered(
+    profile: string,
+    lock: HeldLock,
+    unservableAt: number,
+    attempt: () => Promise<number>,
+  ): Promise<'done' | 'lost' | 'unservable'> {
+    const presenceMs = presenceTtlMs(this.config.refresh.reconcileIntervalMs);
+    for (;;) {
+      const waitMs = await attempt();
+      if (waitMs < 0) return 'lost';
+      if (waitMs === 0) return 'done';
+      if (Date.now() >= unservableAt) return 'unservable';
+      this.logger.log(`profile ${profile}: waits ${waitMs} ms for replicas to register before asking Proof`);
+      await this.store.heartbeat(profile, this.config.replicaId, presenceMs);
+      await sleep(Math.max(0, Math.min(waitMs, 500, unservableAt - Date.now())));
+      if (!(await lock.renew())) return 'lost';
+    }
   }
 
   /**

@@ -46,11 +46,10 @@ export class RefreshScheduler implements OnApplicationBootstrap, BeforeApplicati
     // Pub/sub tells us a fence; the record itself is read from the store.
     this.store.onUpdate((event) => this.onEvent(event));
     // Every read also tells whether a hand-over is pending (it outlives lost messages).
-    this.store.onHandOverSeen((profile, fence, sentAt, storedFence) =>
-      fence === undefined
-        ? this.cache.handOverCleared(profile, sentAt, storedFence)
-        : this.handOver.acknowledge(profile, fence),
-    );
+    this.store.onHandOverSeen((profile, pending, ended) => {
+      if (ended !== undefined) this.cache.handOverEnded(profile, ended);
+      if (pending !== undefined) this.handOver.acknowledge(profile, pending);
+    });
     // Back on Redis (maybe restarted empty): register again and look for a hand-over at once.
     this.store.onReconnect(() => {
       if (this.storeWasDown) this.logger.log('Redis reachable again: refreshes resume');

@@ -176,6 +176,20 @@ describe('TokenRefresher (embedded store, fake upstream, fake clock)', () => {
   describe('under revoke-previous, a holder whose lease is lost mid-request', () => {
     const revoking = unitConfig({ PROOF_TOKEN_POLICY: 'revoke-previous', BROKER_HANDOVER_MS: '0' });
 
+    it('takes its lease above a pending hand-over it learnt of, once Redis lost the fence counter', async () => {
+      setUp(revoking);
+      cache.offer(makeRecord('default', 4));
+      // Another replica's hand-over of fence 5 was acknowledged here; then Redis restarted empty.
+      cache.pause('default', 5);
+      fetch.mockResolvedValue(upstream('the-token-issued-after-the-restart'));
+      const refreshing = refresher.refresh(profileOf(revoking), always);
+      for (let i = 0; i < 400 && fetch.mock.calls.length === 0; i++) await realSleep(5);
+      expect(await refreshing).toBe('refreshed');
+      // Fence 5 would be the lost hand-over's own: its holder's late write would then tie with ours.
+      expect((await store.read('default'))?.fence).toBe(6);
+      expect(cache.serving('default')?.accessToken).toBe('the-token-issued-after-the-restart');
+    });
+
     it('abandons its request to Proof at once, writes nothing and leaves the hand-over to the next holder', async () => {
       setUp(revoking);
       const served = makeRecord('default', 1);

@@ -48,7 +48,10 @@ export class TokenRefresher {
 
   async refresh(profile: ProfileConfig, needsRefresh: NeedsRefresh): Promise<RefreshResult> {
     const timings = { leaseMs: this.config.refresh.lockLeaseMs, maxHoldMs: this.config.refresh.lockTtlMs };
-    const locked = withLock(this.store, profile.name, timings, this.cache.fence(profile.name), async (lock) => {
+    // The floor: the highest fence seen, a pending hand-over's included (after Redis lost its
+    // data, a lease of that same fence would take the hand-over for its own).
+    const floor = Math.max(this.cache.fence(profile.name), this.cache.handingOver(profile.name) ?? 0);
+    const locked = withLock(this.store, profile.name, timings, floor, async (lock) => {
       // Another replica may have refreshed between our decision and the lock: re-read.
       const stored = await this.cache.loadFrom(this.store, profile.name);
       // A hand-over still pending now that we hold the lock lost its holder (dead, paused,
