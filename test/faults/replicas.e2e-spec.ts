@@ -272,8 +272,8 @@ describe('replica faults at the shipped lock and wait defaults, policy revoke-pr
   // hand-over waits for the dead replica's registry entry to expire (up to the 15 s presence
   // TTL): an open finding of its own (docs/RELIABILITY.md), not the holder's lock.
   it('lock holder SIGKILLed mid-refresh: at most 5 s of 503s', async () => {
-    // A new replica registry must be a presence TTL old (15 s here) before any hand-over: the
-    // cluster's first refresh waits that long. The fault is timed against the next one.
+    // A new replica registry must be a presence TTL old (15 s here) before the first token is
+    // asked for (and before any hand-over). The fault is timed against the first refresh after.
     const first = (await cluster().record())!.fence;
     await waitUntil('the first refresh', async () => ((await cluster().record())?.fence ?? 0) > first, 40_000, 200);
     const name = 'lock holder SIGKILLed mid-refresh, shipped lock/wait defaults';

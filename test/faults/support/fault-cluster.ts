@@ -11,6 +11,7 @@ import { FaultMode, FaultProxy, startFaultProxy } from '../../support/fault-prox
 import { startRedis, TestRedis } from '../../support/redis-server';
 import { waitForHttp } from '../../support/wait';
 import { StoredRecordReader } from './stored-record';
+import { presenceTtlMs } from '../../../apps/broker/src/token/refresh-policy';
 import { TEST_APP, TEST_CLIENTS } from '../../support/broker';
 
 export type Policy = 'new' | 'reuse' | 'revoke-previous';
@@ -135,7 +136,10 @@ export class FaultCluster {
     const replica = { ...broker, proofProxy, redisProxy };
     this.replicas.push(replica);
     this.names.set(broker.url, name);
-    await waitForHttp(`${broker.url}/health/ready`, 200, 15_000);
+    // Under revoke-previous, a fleet on a fresh Redis gets its first token only once the replica
+    // registry is a presence TTL old (15 s at the shipped reconcile interval): a boot allows that too.
+    const reconcileMs = Number(this.env.BROKER_RECONCILE_INTERVAL_MS ?? new BrokerEnv().BROKER_RECONCILE_INTERVAL_MS);
+    await waitForHttp(`${broker.url}/health/ready`, 200, 15_000 + presenceTtlMs(reconcileMs));
     return replica;
   }
 

@@ -9,7 +9,7 @@ export function useFaultCluster(policy: Policy, overrides: NodeJS.ProcessEnv = {
   let cluster: FaultCluster | undefined;
   beforeAll(async () => {
     cluster = await FaultCluster.start(policy, 3, overrides);
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     await cluster?.close();
     printSummary();
