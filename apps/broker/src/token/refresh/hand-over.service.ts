@@ -143,12 +143,14 @@ export class HandOver {
     attempt: () => Promise<number>,
   ): Promise<'done' | 'lost' | 'unservable'> {
     const presenceMs = presenceTtlMs(this.config.refresh.reconcileIntervalMs);
-    for (;;) {
+    for (let step = 0; ; step++) {
       const waitMs = await attempt();
       if (waitMs < 0) return 'lost';
       if (waitMs === 0) return 'done';
       if (Date.now() >= unservableAt) return 'unservable';
-      this.logger.log(`profile ${profile}: waits ${waitMs} ms for replicas to register before asking Proof`);
+      // Once per wait, not per step (a 15 s presence TTL is 30 steps).
+      if (step === 0)
+        this.logger.log(`profile ${profile}: waits ${waitMs} ms for replicas to register before asking Proof`);
       await this.store.heartbeat(profile, this.config.replicaId, presenceMs);
       await sleep(Math.max(0, Math.min(waitMs, 500, unservableAt - Date.now())));
       if (!(await lock.renew())) return 'lost';
