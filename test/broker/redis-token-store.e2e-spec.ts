@@ -53,6 +53,31 @@ describe('RedisTokenStore: the fenced lock and compare-and-set scripts on a real
     expect(await store.releaseLock(lease!)).toBe(false);
   });
 
+  it('frees a lock whose acquisition timed out, once a paused Redis runs it (no lease held by nobody)', async () => {
+    const pid = Number(/process_id:(\d+)/.exec(await client.info('server'))![1]);
+    const impatient = new Redis(redis.url, {
+      ...redisOptions('test-impatient'),
+      enableOfflineQueue: true,
+      commandTimeout: 300,
+    });
+    const slowStore = new RedisTokenStore(impatient, subscriber, new TokenCipher([KEY_A]));
+    try {
+      await impatient.ping();
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await expect(slowStore.acquireLock(profile, 10_000, 0)).rejects.toThrow(/timed out/i);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      // Answered in order on that connection: the acquisition has run by now, and anything sent after it.
+      await impatient.ping();
+      expect(await client.exists(tokenKeys(profile).lock)).toBe(0);
+      expect(await store.acquireLock(profile, 10_000, 0)).toEqual(expect.objectContaining({ fence: 2 }));
+    } finally {
+      impatient.disconnect();
+    }
+  });
+
   it('lets the lock expire after its TTL, and a late release does not free the next owner', async () => {
     const stale = await store.acquireLock(profile, 200, 0);
     await sleep(400);

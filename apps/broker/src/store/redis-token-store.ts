@@ -79,7 +79,15 @@ export class RedisTokenStore extends TokenStore implements OnModuleInit {
   async acquireLock(profile: string, ttlMs: number, fenceFloor: number): Promise<LockLease | undefined> {
     const keys = tokenKeys(profile);
     const owner = randomBytes(16).toString('hex');
-    const fence = await this.redis.brokerAcquireLock(keys.lock, keys.fence, keys.token, owner, ttlMs, fenceFloor);
+    const fence = await this.redis
+      .brokerAcquireLock(keys.lock, keys.fence, keys.token, owner, ttlMs, fenceFloor)
+      .catch((error: Error) => {
+        // No answer (a timeout) is not "not taken": a paused or slow Redis runs the script when
+        // it gets to it, and the lock would then be held by nobody for a lease, with no replica
+        // refreshing. The release, sent now on the same connection, runs right after it.
+        void this.redis.brokerReleaseLock(keys.lock, owner).catch(() => undefined);
+        throw error;
+      });
     return fence === null ? undefined : { profile, owner, fence: Number(fence) };
   }
 
