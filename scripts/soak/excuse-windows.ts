@@ -23,6 +23,9 @@ const SETTLE_MS = 1_500;
 /** A window nobody closes (no new token for this long) is closed anyway and reported as such. */
 const MAX_WINDOW_MS = 60_000;
 
+/** After a replica's path to Redis heals: reconnect, re-read, and a sample in flight. */
+export const CUT_OFF_SETTLE_MS = 3_000;
+
 /** Expiries this close belong to the same token (`expires_in` is whole seconds, plus network delay). */
 export const SAME_EXPIRY_MS = 2_000;
 
@@ -105,6 +108,25 @@ export interface Span {
   readonly to: number;
 }
 
+/** A Redis fault every replica met; `emptied`: Redis came back without its data. */
+export interface Outage extends Span {
+  readonly emptied: boolean;
+}
+
+/**
+ * When Redis was out of reach of every replica, each outage extended by the registry wait
+ * that follows it: the first revoke-previous hand-over waits the presence TTL once the
+ * registry's start is gone. It is gone after an empty restart, and after an outage in which no
+ * heartbeat landed for a presence TTL (the TTL of its key; the last heartbeat may have landed up
+ * to a heartbeat interval before the outage began).
+ */
+export function awaySpans(outages: readonly Outage[], presenceTtlMs: number, heartbeatMs: number): Span[] {
+  return outages.map((o) => ({
+    from: o.from,
+    to: o.to + (o.emptied || o.to - o.from > presenceTtlMs - heartbeatMs ? presenceTtlMs : 0),
+  }));
+}
+
 /** One answer of a replica to GET /token: its status, and the served token's expiry. */
 export interface SampledAnswer {
   readonly profile: string;
@@ -114,7 +136,7 @@ export interface SampledAnswer {
 }
 
 export const END_OF_LIFE_CAUSE =
-  'the token reached its floor while Redis was out of reach of every replica (or back empty, before a hand-over may begin): a new one needs the lock';
+  'the token reached its floor while Redis was out of reach of every replica (or back, before a hand-over may begin: the registry wait): a new one needs the lock';
 
 /**
  * revoke-previous: the served token reached the broker's floor (`floorMs` before its expiry)

@@ -1,27 +1,51 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SoakReplica } from './soak-cluster';
+import type { SoakCluster, SoakReplica } from './soak-cluster';
 import type { FaultMode } from '../lib/fault-proxy';
+import { CUT_OFF_SETTLE_MS, type ExcuseWindow } from './excuse-windows';
 import type { Fault, FaultContext, Random } from './fault-kinds';
 
+/** How often a fault reads Redis for a hand-over while it lasts. */
+const HAND_OVER_POLL_MS = 100;
+
 /**
- * Runs `fault` and, if a revoke-previous hand-over (the `handover` field) was pending before
- * or after it (one recorded in between counts too), opens a window from its start, named by
+ * Runs `fault` and, if a revoke-previous hand-over (the `handover` field) was pending before,
+ * during or after it (read every HAND_OVER_POLL_MS), opens a window from its start, named by
  * `cause(handover)`, until a newer token is stored: the served token is paused, and taken as
- * revoked (the holder may have asked Proof), until the next lock holder stores one.
+ * revoked (the holder may have asked Proof), until the next lock holder stores one. Resolves
+ * with that window and the replica that recorded the hand-over, if one was opened.
  */
 export async function withHandOverWindow(
   context: Pick<FaultContext, 'cluster' | 'windows'>,
   cause: (handover: number) => string,
   fault: () => Promise<void>,
-): Promise<void> {
-  const { cluster } = context;
-  const before = await cluster.redis.stored('revoke-previous');
+): Promise<{ window: ExcuseWindow; holder?: string } | undefined> {
+  const { cluster, windows } = context;
+  let fence = 0;
+  let pending: { handover: number; holder?: string } | undefined;
+  const note = (stored: Awaited<ReturnType<SoakCluster['redis']['stored']>>) => {
+    fence = Math.max(fence, stored.fence ?? 0);
+    if (stored.handover !== undefined) pending ??= { handover: stored.handover, holder: stored.handoverBy };
+  };
+  note(await cluster.redis.stored('revoke-previous'));
   const at = Date.now();
-  await fault();
-  const after = await cluster.redis.stored('revoke-previous');
-  const handover = before.handover ?? after.handover;
-  if (handover !== undefined)
-    context.windows.open('revoke-previous', cause(handover), at, Math.max(before.fence ?? 0, after.fence ?? 0));
+  // Read all along: a hand-over recorded and ended while the fault lasts counts too.
+  let faulting = true;
+  const watching = (async () => {
+    while (faulting) {
+      note(await cluster.redis.stored('revoke-previous'));
+      await sleep(HAND_OVER_POLL_MS);
+    }
+  })();
+  try {
+    await fault();
+  } finally {
+    faulting = false;
+    await watching;
+  }
+  note(await cluster.redis.stored('revoke-previous'));
+  if (pending === undefined) return undefined;
+  windows.open('revoke-previous', cause(pending.handover), at, fence);
+  return { window: windows.windows[windows.windows.length - 1], holder: pending.holder };
 }
 
 /**
@@ -46,6 +70,29 @@ async function signalReplica(context: FaultContext, replica: SoakReplica, signal
 const REDIS_AWAY_CAUSE = (handover: number) =>
   `Redis out of reach of every replica with hand-over ${handover} pending: the token stays paused until a new one is stored`;
 
+/**
+ * One replica cut off from Redis with a hand-over pending. The holder (it recorded the
+ * hand-over): as a stopped holder, nothing is servable until the next holder stores a token.
+ * Another replica: callers the load balancer sends to it fail until it is back (the failed
+ * calls do not say which replica answered).
+ */
+const CUT_OFF_CAUSE = (replica: string) => (handover: number) =>
+  `${replica} cut off from Redis with hand-over ${handover} pending: it serves the paused token only once it reads the hand-over's end or a new token`;
+
+/**
+ * A window `withHandOverWindow` opened for `replica`, cut off from Redis until `healedAt`: if
+ * another replica recorded the hand-over, this one acknowledged it and keeps the token paused
+ * until it reads the hand-over's end or a newer record, which it can only once its path is
+ * back: the window ends then (plus the settle time), whether or not a newer token came meanwhile.
+ */
+export function endForBystander(
+  opened: { window: ExcuseWindow; holder?: string } | undefined,
+  replica: string,
+  healedAt: number,
+): void {
+  if (opened && opened.holder !== replica) opened.window.to = healedAt + CUT_OFF_SETTLE_MS;
+}
+
 /** A fault on the replicas' paths to Redis (their fault proxies): all of them, or one. */
 function pathFault(
   kind: string,
@@ -53,7 +100,7 @@ function pathFault(
   oneReplica: boolean,
   mode: (random: Random) => FaultMode,
   [min, max] = [2_000, 6_000],
-  cutsEveryone = false,
+  cutsOff = false,
 ): Fault {
   return {
     kind,
@@ -68,7 +115,9 @@ function pathFault(
         await sleep(random.int(min, max));
         cluster.setRedisMode({ kind: 'pass' }, only);
       };
-      await (cutsEveryone && !only ? withHandOverWindow(context, REDIS_AWAY_CAUSE, fault) : fault());
+      if (!cutsOff) return void (await fault());
+      if (!only) return void (await withHandOverWindow(context, REDIS_AWAY_CAUSE, fault));
+      endForBystander(await withHandOverWindow(context, CUT_OFF_CAUSE(only.name), fault), only.name, Date.now());
     },
   };
 }
@@ -115,7 +164,7 @@ export const redisFaults: Fault[] = [
   },
   pathFault('redis-latency (100-400 ms, 2-6 s)', 1, false, (r) => ({ kind: 'latency', ms: r.int(100, 400) })),
   pathFault('redis-blackhole (2-5 s)', 2, false, () => ({ kind: 'blackhole' }), [2_000, 5_000], true),
-  pathFault('replica-redis-blackhole (one replica, 2-5 s)', 2, true, () => ({ kind: 'blackhole' }), [2_000, 5_000]),
+  pathFault('replica-redis-blackhole (one replica, 2-5 s)', 2, true, () => ({ kind: 'blackhole' }), [2_000, 5_000], true),
   pathFault('replica-redis-latency (one replica, 200-800 ms, 2-6 s)', 1, true, (r) => ({
     kind: 'latency',
     ms: r.int(200, 800),

@@ -42,12 +42,19 @@ export class SoakRedis {
   }
 
   /** A profile's stored fence and pending hand-over (undefined: down, paused or empty). */
-  async stored(profile: string): Promise<{ fence?: number; handover?: number }> {
+  /** The stored fence, and the pending hand-over (its fence, and the replica recording it). */
+  async stored(profile: string): Promise<{ fence?: number; handover?: number; handoverBy?: string }> {
     try {
-      const [fence, handover] = await this.direct.hmget(`{broker:${profile}}:token`, 'fence', 'handover');
+      const [fence, handover, handoverBy] = await this.direct.hmget(
+        `{broker:${profile}}:token`,
+        'fence',
+        'handover',
+        'handover_by',
+      );
       return {
         fence: fence === null ? undefined : Number(fence),
         handover: handover === null ? undefined : Number(handover),
+        handoverBy: handoverBy ?? undefined,
       };
     } catch {
       return {};

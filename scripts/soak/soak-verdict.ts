@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { servedOnProofsWord, TokenLookup, validAt } from '../lib/emulator-admin';
+import { presenceTtlMs } from '../../apps/broker/src/token/refresh-policy';
 import { FAST_BROKER_TIMINGS } from '../lib/fast-timings';
 import {
   type ExcuseWindow,
   type ExcuseWindows,
   excuseFor,
+  awaySpans,
+  CUT_OFF_SETTLE_MS,
   type Isolation,
   openCutOffWindows,
   openEndOfLifeWindows,
@@ -56,8 +59,6 @@ export interface SoakRecord {
 /** Replicas wake from (refresh point - jitter) of a token's life: at most one token per this period. */
 const MIN_REFRESH_PERIOD_MS =
   (SOAK_TIMINGS.refreshAtFraction - SOAK_TIMINGS.jitterFraction) * SOAK_TIMINGS.tokenTtlSeconds * 1000;
-/** After a replica's path to Redis heals: reconnect, re-read, and a sample in flight. */
-const CUT_OFF_SETTLE_MS = 3_000;
 /** Whether fault `e` kept `replica` from hearing of a new token: Redis itself, its path, or the replica stopped. */
 const isolates = (e: FaultEvent, replica: string): boolean =>
   /^redis-(kill|restart|pause|blackhole)/.test(e.kind) || (e.replica === replica && cutsOffOne(e));
@@ -65,16 +66,17 @@ const isolates = (e: FaultEvent, replica: string): boolean =>
 const cutsOffOne = (e: FaultEvent): boolean => /^replica-(redis-blackhole|sigstop)/.test(e.kind);
 /** The broker's floor plus a sample period and its check interval: when callers start to wait. */
 const FLOOR_MS = Number(FAST_BROKER_TIMINGS.BROKER_MIN_TTL_SECONDS) * 1000 + 500;
-/** The first hand-over after Redis came back empty waits the presence TTL (3 s at these timings). */
-const REGISTRY_WAIT_MS = 3_000;
-/** Spans in which Redis was out of reach of every replica, or back empty with no hand-over possible yet. */
+/** A replica heartbeats at each reconcile. */
+const RECONCILE_MS = Number(FAST_BROKER_TIMINGS.BROKER_RECONCILE_INTERVAL_MS);
+/** Spans in which Redis was out of reach of every replica, then the registry wait (`awaySpans`). */
 const redisAwayForAll = (events: readonly FaultEvent[], ended: number): Span[] =>
-  events
-    .filter((e) => e.replica === undefined && /^redis-(kill|restart|pause|blackhole)/.test(e.kind))
-    .map((e) => ({
-      from: e.at,
-      to: (e.endedAt ?? ended) + (/^redis-(kill|restart)/.test(e.kind) ? REGISTRY_WAIT_MS : 0),
-    }));
+  awaySpans(
+    events
+      .filter((e) => e.replica === undefined && /^redis-(kill|restart|pause|blackhole)/.test(e.kind))
+      .map((e) => ({ from: e.at, to: e.endedAt ?? ended, emptied: /^redis-(kill|restart)/.test(e.kind) })),
+    presenceTtlMs(RECONCILE_MS),
+    RECONCILE_MS,
+  );
 /** Each fault that cut one replica off (`cutsOffOne`), as an isolation of that replica. */
 const cutOffReplicas = (events: readonly FaultEvent[], ended: number): Isolation[] =>
   events

@@ -1,6 +1,12 @@
 import { servedOnProofsWord, type TokenLookup } from '../../scripts/lib/emulator-admin';
-import { excuseFor, ExcuseWindows, openCutOffWindows, openEndOfLifeWindows } from '../../scripts/soak/excuse-windows';
-import { withHandOverWindow } from '../../scripts/soak/infra-faults';
+import {
+  awaySpans,
+  excuseFor,
+  ExcuseWindows,
+  openCutOffWindows,
+  openEndOfLifeWindows,
+} from '../../scripts/soak/excuse-windows';
+import { endForBystander, withHandOverWindow } from '../../scripts/soak/infra-faults';
 import type { SoakCluster } from '../../scripts/soak/soak-cluster';
 
 /** The soak's judgement of windows without a valid token (run with the short mode: SOAK=1). */
@@ -126,10 +132,25 @@ describe('soak excuse windows', () => {
     });
   });
 
+  describe('awaySpans: Redis away for every replica, then the registry wait', () => {
+    // Presence TTL 3 s, a heartbeat every 1 s: the registry's start key outlives 2 s without one.
+    const spans = (outage: { from: number; to: number; emptied: boolean }) => awaySpans([outage], 3_000, 1_000);
+
+    it('adds the presence TTL after an empty restart, however short', () => {
+      expect(spans({ from: T, to: T + 100, emptied: true })).toEqual([{ from: T, to: T + 3_100 }]);
+    });
+
+    it('adds it after an outage that may have outlived the registry start, not after a shorter one', () => {
+      expect(spans({ from: T, to: T + 2_500, emptied: false })).toEqual([{ from: T, to: T + 5_500 }]);
+      expect(spans({ from: T, to: T + 1_500, emptied: false })).toEqual([{ from: T, to: T + 1_500 }]);
+    });
+  });
+
   describe('a revoke-previous hand-over pending across a fault', () => {
     /** Redis' revoke-previous hash as the fault finds it before, then after. */
-    const around = (...reads: { fence?: number; handover?: number }[]) => {
-      const stored = jest.fn(() => Promise.resolve(reads.shift() ?? {}));
+    const around = (...reads: { fence?: number; handover?: number; handoverBy?: string }[]) => {
+      // Then the last one again, for every read while the fault lasts and after it.
+      const stored = jest.fn(() => Promise.resolve((reads.length > 1 ? reads.shift() : reads[0]) ?? {}));
       return { redis: { stored } } as unknown as SoakCluster;
     };
     const cause = (handover: number) => `Redis away with hand-over ${handover}`;
@@ -147,6 +168,24 @@ describe('soak excuse windows', () => {
       expect(windows.windows[0].from).toBeGreaterThanOrEqual(started);
       windows.sawFence('revoke-previous', 5, started + 10_000);
       expect(windows.windows[0].to).toBe(started + 11_500);
+    });
+
+    it('tells which replica recorded the hand-over; a cut-off bystander\'s window ends once it is back', async () => {
+      const windows = new ExcuseWindows();
+      const recorded = { fence: 4, handover: 5, handoverBy: 'broker2' };
+      const ofHolder = await withHandOverWindow({ cluster: around(recorded, recorded), windows }, cause, () =>
+        Promise.resolve(),
+      );
+      const ofBystander = await withHandOverWindow({ cluster: around(recorded, recorded), windows }, cause, () =>
+        Promise.resolve(),
+      );
+      expect(ofHolder?.holder).toBe('broker2');
+      endForBystander(ofHolder, 'broker2', T);
+      endForBystander(ofBystander, 'broker3', T);
+      // The holder's stays open until a newer token; the bystander's ends 3 s after its path is back.
+      expect(windows.windows.map((w) => w.to)).toEqual([undefined, T + 3_000]);
+      windows.sawFence('revoke-previous', 5, T + 10_000);
+      expect(windows.windows.map((w) => w.to)).toEqual([T + 11_500, T + 3_000]);
     });
 
     it('opens none when no hand-over was pending (Redis empty after a kill reads as none)', async () => {
