@@ -144,7 +144,8 @@ export const END_OF_LIFE_CAUSE =
  * only under the lock, after a hand-over (replicas asking alone would revoke each other's):
  * with Redis out of reach of every replica, none can be had until Redis is back and a lock
  * holder stores one. Opens a window from the later of the fault and the floor until a token
- * that expires later is served (plus the usual settle time). `answers` in time order.
+ * that expires later is served (plus the usual settle time); none if one was served before
+ * the floor. `answers` in time order.
  */
 export function openEndOfLifeWindows(
   windows: ExcuseWindows,
@@ -160,7 +161,9 @@ export function openEndOfLifeWindows(
     const expiresAt = Math.max(...served.filter((a) => a.at <= span.from).map((a) => expiryOf(a)!));
     if (!Number.isFinite(expiresAt) || expiresAt - floorMs > span.to) continue;
     const from = Math.max(span.from, expiresAt - floorMs);
-    const next = served.find((a) => a.at >= from && expiryOf(a)! > expiresAt + SAME_EXPIRY_MS);
+    // `answers` are changes: a newer token served from before the floor shows only where it began.
+    const next = served.find((a) => a.at >= span.from && expiryOf(a)! > expiresAt + SAME_EXPIRY_MS);
+    if (next !== undefined && next.at <= from) continue;
     windows.open(profile, END_OF_LIFE_CAUSE, from, Infinity, expiresAt);
     const window = windows.windows[windows.windows.length - 1];
     window.to = next === undefined ? from + MAX_WINDOW_MS : next.at + SETTLE_MS;

@@ -124,6 +124,14 @@ describe('soak excuse windows', () => {
       expect(windows.covering('revoke-previous', T + 8_000, T + 8_000)).toBeUndefined();
     });
 
+    it('opens none when a later-expiring token was served before the floor, though Redis was away then', () => {
+      // Answers are changes: the new token shows once, where it began (T + 6 s), not at the floor.
+      const windows = new ExcuseWindows();
+      const renewed = [served(T - 14_000, T + 10_000), served(T + 6_000, T + 30_000)];
+      openEndOfLifeWindows(windows, 'revoke-previous', [{ from: T + 5_000, to: T + 11_000 }], renewed, 1_500);
+      expect(windows.windows).toEqual([]);
+    });
+
     it('opens none when Redis is back before the floor (a refresh could run), nor for another profile', () => {
       const windows = new ExcuseWindows();
       openEndOfLifeWindows(windows, 'revoke-previous', [{ from: T + 5_000, to: T + 8_000 }], answers, 1_500);
