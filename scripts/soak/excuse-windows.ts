@@ -80,6 +80,33 @@ export class ExcuseWindows {
   }
 }
 
+export const REVOKE_ALL_CAUSE = 'Proof revoked every token (revoke-all)';
+
+/** A token a replica served, as Proof (the emulator) knows it. */
+export interface ServedToken {
+  readonly profile: string;
+  readonly at: number;
+  readonly issuedAtMs: number | null;
+  /** Issued, unexpired and unrevoked when served. */
+  readonly valid: boolean;
+}
+
+/**
+ * A revoke-all window closes at the first newer fence stored, but a token Proof issued just
+ * before the revoke-all and stored just after has a newer fence and is revoked all the same:
+ * each such window lasts until a valid token issued after it is served (plus the settle time),
+ * MAX_WINDOW_MS at most. Never shortens a window.
+ */
+export function holdRevokeAllWindows(windows: ExcuseWindows, served: readonly ServedToken[]): void {
+  for (const w of windows.windows.filter((x) => x.cause === REVOKE_ALL_CAUSE)) {
+    const fresh = served
+      .filter((s) => s.profile === w.profile && s.at >= w.from && s.valid && (s.issuedAtMs ?? 0) >= w.from)
+      .map((s) => s.at);
+    const end = Math.min(w.from + MAX_WINDOW_MS, fresh.length ? Math.min(...fresh) + SETTLE_MS : Infinity);
+    if (w.to === undefined || end > w.to) w.to = end;
+  }
+}
+
 /** A failed call as the verdict sees it (SoakCallers' FailedCall). */
 export interface JudgedFailure {
   readonly profile: string;

@@ -6,11 +6,13 @@ import {
   type ExcuseWindow,
   type ExcuseWindows,
   excuseFor,
+  holdRevokeAllWindows,
   awaySpans,
   CUT_OFF_SETTLE_MS,
   type Isolation,
   openCutOffWindows,
   openEndOfLifeWindows,
+  REVOKE_ALL_CAUSE,
   type Span,
 } from './excuse-windows';
 import type { FailedCall, SoakCallers } from './soak-callers';
@@ -113,6 +115,13 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
   const tokens = [...new Set(watch.served.map((s) => s.token))];
   const lookups = await lookupAll(record.cluster, watch.served);
   const at = (ms: number) => `${((ms - started) / 1000).toFixed(1)} s`;
+  holdRevokeAllWindows(
+    windows,
+    watch.served.map((s) => {
+      const lookup = lookups.get(s.token)!;
+      return { profile: s.profile, at: s.at, issuedAtMs: lookup.issuedAtMs, valid: validAt(lookup, s.at) };
+    }),
+  );
   const away = redisAwayForAll(events, record.ended);
   openEndOfLifeWindows(windows, 'revoke-previous', away, watch.answerChanges, FLOOR_MS);
   openCutOffWindows(
@@ -129,7 +138,7 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
   const outOfBand = (s: (typeof bad)[number]) => {
     const revokedAt = lookups.get(s.token)?.revokedAtMs;
     const revokedBy = (w: ExcuseWindow) =>
-      w.cause.startsWith('Proof revoked') && revokedAt != null && revokedAt >= w.from - 50;
+      w.cause === REVOKE_ALL_CAUSE && revokedAt != null && revokedAt >= w.from - 50;
     return windows.covering(s.profile, s.startedAt, s.at, revokedBy) !== undefined;
   };
   // A replica cut off from Redis (or stopped) meanwhile cannot learn of the new token: it serves
@@ -139,7 +148,7 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
     const revokedAt = lookups.get(s.token)?.revokedAtMs;
     const revokeAll = windows.windows.find(
       (w) =>
-        w.profile === s.profile && w.cause.startsWith('Proof revoked') && revokedAt != null && revokedAt >= w.from - 50,
+        w.profile === s.profile && w.cause === REVOKE_ALL_CAUSE && revokedAt != null && revokedAt >= w.from - 50,
     );
     return (
       revokeAll !== undefined &&

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SoakCluster, SoakProfile } from './soak-cluster';
 import { FAST_BROKER_TIMINGS } from '../lib/fast-timings';
+import { REVOKE_ALL_CAUSE } from './excuse-windows';
 import type { Fault, FaultContext } from './fault-kinds';
 
 /** The broker's deadline for a token request: a slower answer is ambiguous to it. */
@@ -73,7 +74,7 @@ export const upstreamFaults: Fault[] = [
       const at = Date.now();
       await profile.admin.revokeAll();
       // Nothing the broker holds is valid until a new token is stored; callers report theirs.
-      windows.open(profile.name, 'Proof revoked every token (revoke-all)', at, fence ?? 0);
+      windows.open(profile.name, REVOKE_ALL_CAUSE, at, fence ?? 0);
       await sleep(random.int(2_000, 5_000));
       return profile.name;
     },

@@ -3,8 +3,10 @@ import {
   awaySpans,
   excuseFor,
   ExcuseWindows,
+  holdRevokeAllWindows,
   openCutOffWindows,
   openEndOfLifeWindows,
+  REVOKE_ALL_CAUSE,
 } from '../../scripts/soak/excuse-windows';
 import { endForBystander, withHandOverWindow } from '../../scripts/soak/infra-faults';
 import type { SoakCluster } from '../../scripts/soak/soak-cluster';
@@ -31,6 +33,23 @@ describe('soak excuse windows', () => {
     windows.sawFence('new', 7, T + 1_000);
     expect(windows.covering('new', T + 2_000, T + 2_000)).toBeDefined();
     windows.sawFence('new', 8, T + 3_000);
+    expect(windows.covering('new', T + 4_400, T + 4_400)).toBeDefined();
+    expect(windows.covering('new', T + 4_600, T + 4_600)).toBeUndefined();
+  });
+
+  it('holds a revoke-all window past a newer fence whose token Proof issued before the revoke-all', () => {
+    const windows = new ExcuseWindows();
+    windows.open('new', REVOKE_ALL_CAUSE, T, 7);
+    // Fence 8 was asked for before the revoke-all and stored just after: revoked all the same.
+    windows.sawFence('new', 8, T + 100);
+    const sample = (at: number, issuedAtMs: number, valid: boolean) => ({ profile: 'new', at, issuedAtMs, valid });
+    holdRevokeAllWindows(windows, [
+      sample(T + 1_700, T - 50, false),
+      sample(T + 3_000, T + 2_900, true),
+      sample(T + 2_000, T - 50, false),
+    ]);
+    // Until the first valid token issued after it is served (3 s), plus 1.5 s.
+    expect(windows.covering('new', T + 2_000, T + 2_000)).toBeDefined();
     expect(windows.covering('new', T + 4_400, T + 4_400)).toBeDefined();
     expect(windows.covering('new', T + 4_600, T + 4_600)).toBeUndefined();
   });
