@@ -197,12 +197,16 @@ export function openEndOfLifeWindows(
   }
 }
 
-/** A fault that kept one replica from reading Redis: its path blackholed, or the replica stopped. */
+/**
+ * A fault that kept one replica from reading Redis: its path blackholed, or the replica
+ * stopped; or, with `lagMs`, slowed its path: it reads Redis up to `lagMs` late.
+ */
 export interface Isolation {
   readonly replica: string;
   readonly kind: string;
   readonly from: number;
   readonly to: number;
+  readonly lagMs?: number;
 }
 
 /** A stored fence of a profile (SoakWatch's fence changes). */
@@ -213,15 +217,16 @@ export interface FenceChange {
 }
 
 export const cutOffCause = (cut: Isolation): string =>
-  `${cut.replica} cut off from Redis (${cut.kind}) when a new token revoked the one it held: it serves none until it reads the new one`;
+  `${cut.replica} ${cut.lagMs === undefined ? 'cut off from Redis' : 'slowed on its path to Redis'} (${cut.kind}) when a new token revoked the one it held: it serves none until it reads the new one`;
 
 /**
  * revoke-previous: a new token stored while one replica cannot read Redis revokes the token
  * that replica holds, and it cannot learn of the new one: callers the load balancer sends to
  * it fail until its path is back (plus `settleMs`: reconnect, re-read, the balancer's check),
  * while the other replicas serve the new token. The failed calls do not say which replica
- * answered, so the window covers the profile's callers for that long. Opens one window per
- * stored fence and cut-off replica.
+ * answered, so the window covers the profile's callers for that long. A slowed replica reads
+ * the new token up to its `lagMs` after it is stored (the window ends then, plus `settleMs`).
+ * Opens one window per stored fence and cut-off replica.
  */
 export function openCutOffWindows(
   windows: ExcuseWindows,
@@ -233,6 +238,7 @@ export function openCutOffWindows(
   for (const stored of fences.filter((f) => f.profile === profile))
     for (const cut of isolations.filter((i) => i.from <= stored.at && stored.at <= i.to)) {
       windows.open(profile, cutOffCause(cut), stored.at, Infinity);
-      windows.windows[windows.windows.length - 1].to = cut.to + settleMs;
+      const readsAt = cut.lagMs === undefined ? cut.to : Math.min(cut.to, stored.at + cut.lagMs);
+      windows.windows[windows.windows.length - 1].to = readsAt + settleMs;
     }
 }

@@ -79,11 +79,22 @@ const redisAwayForAll = (events: readonly FaultEvent[], ended: number): Span[] =
     presenceTtlMs(RECONCILE_MS),
     RECONCILE_MS,
   );
-/** Each fault that cut one replica off (`cutsOffOne`), as an isolation of that replica. */
+/** A round trip through the slowest one-replica latency fault (800 ms each way). */
+const SLOW_PATH_LAG_MS = 1_600;
+/**
+ * Each fault that cut one replica off (`cutsOffOne`), or slowed its path to Redis (it reads a
+ * new token up to a round trip late), as an isolation of that replica.
+ */
 const cutOffReplicas = (events: readonly FaultEvent[], ended: number): Isolation[] =>
   events
-    .filter((e) => e.replica !== undefined && cutsOffOne(e))
-    .map((e) => ({ replica: e.replica!, kind: e.kind.split(' ')[0], from: e.at, to: e.endedAt ?? ended }));
+    .filter((e) => e.replica !== undefined && (cutsOffOne(e) || e.kind.startsWith('replica-redis-latency')))
+    .map((e) => ({
+      replica: e.replica!,
+      kind: e.kind.split(' ')[0],
+      from: e.at,
+      to: e.endedAt ?? ended,
+      lagMs: cutsOffOne(e) ? undefined : SLOW_PATH_LAG_MS,
+    }));
 /** A short label for a token in the report (never the token). */
 const label = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 10);
 const countBy = <T>(items: T[], key: (item: T) => string) =>
@@ -147,8 +158,7 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
   const cutOff = (s: (typeof bad)[number]) => {
     const revokedAt = lookups.get(s.token)?.revokedAtMs;
     const revokeAll = windows.windows.find(
-      (w) =>
-        w.profile === s.profile && w.cause === REVOKE_ALL_CAUSE && revokedAt != null && revokedAt >= w.from - 50,
+      (w) => w.profile === s.profile && w.cause === REVOKE_ALL_CAUSE && revokedAt != null && revokedAt >= w.from - 50,
     );
     return (
       revokeAll !== undefined &&
