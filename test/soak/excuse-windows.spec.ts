@@ -97,26 +97,16 @@ describe('soak excuse windows', () => {
   it("ends a slowed replica's window a round trip after the new token is stored, not when its fault ends", () => {
     // Seen in the 30-minute run of 21:22 UTC: broker2's path slowed by up to 800 ms each way
     // (1028.4-1033.9 s) as fence 165 was stored (1033.5 s); a proxy call sent to it failed at 1033.8 s.
-    const windows = new ExcuseWindows();
     const slowed = { replica: 'broker2', kind: 'replica-redis-latency', from: T, to: T + 5_500, lagMs: 1_600 };
-    openCutOffWindows(
-      windows,
-      'revoke-previous',
-      [slowed],
-      [{ profile: 'revoke-previous', fence: 165, at: T + 5_100 }],
-      3_000,
-    );
-    expect(windows.windows[0]).toMatchObject({ from: T + 5_100, to: T + 8_500 });
-    expect(windows.windows[0].cause).toContain('broker2 slowed on its path to Redis');
-    const early = new ExcuseWindows();
-    openCutOffWindows(
-      early,
-      'revoke-previous',
-      [slowed],
-      [{ profile: 'revoke-previous', fence: 165, at: T + 1_000 }],
-      3_000,
-    );
-    expect(early.windows[0]).toMatchObject({ from: T + 1_000, to: T + 5_600 });
+    const windowFor = (storedAt: number) => {
+      const windows = new ExcuseWindows();
+      const fences = [{ profile: 'revoke-previous', fence: 165, at: storedAt }];
+      openCutOffWindows(windows, 'revoke-previous', [slowed], fences, 3_000);
+      return windows.windows[0];
+    };
+    expect(windowFor(T + 5_100)).toMatchObject({ from: T + 5_100, to: T + 8_500 });
+    expect(windowFor(T + 5_100).cause).toContain('broker2 slowed on its path to Redis');
+    expect(windowFor(T + 1_000)).toMatchObject({ from: T + 1_000, to: T + 5_600 });
   });
 
   it('excuses only the profile it names', () => {
