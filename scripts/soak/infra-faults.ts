@@ -4,6 +4,9 @@ import type { FaultMode } from '../lib/fault-proxy';
 import { CUT_OFF_SETTLE_MS, type ExcuseWindow } from './excuse-windows';
 import type { Fault, FaultContext, Random } from './fault-kinds';
 
+/** The most a one-replica latency fault adds to its path to Redis, each way. */
+export const REPLICA_LATENCY_MAX_MS = 800;
+
 /** How often a fault reads Redis for a hand-over while it lasts. */
 const HAND_OVER_POLL_MS = 100;
 
@@ -167,7 +170,7 @@ export const redisFaults: Fault[] = [
   pathFault('replica-redis-blackhole (one replica, 2-5 s)', 2, true, () => ({ kind: 'blackhole' }), [2_000, 5_000], true),
   pathFault('replica-redis-latency (one replica, 200-800 ms, 2-6 s)', 1, true, (r) => ({
     kind: 'latency',
-    ms: r.int(200, 800),
+    ms: r.int(200, REPLICA_LATENCY_MAX_MS),
   })),
 ];
 

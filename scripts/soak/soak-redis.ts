@@ -41,8 +41,10 @@ export class SoakRedis {
     this.process?.child.kill(signal);
   }
 
-  /** A profile's stored fence and pending hand-over (undefined: down, paused or empty). */
-  /** The stored fence, and the pending hand-over (its fence, and the replica recording it). */
+  /**
+   * A profile's stored fence and pending hand-over (its fence, and the replica that recorded
+   * it); undefined: down, paused or empty.
+   */
   async stored(profile: string): Promise<{ fence?: number; handover?: number; handoverBy?: string }> {
     try {
       const [fence, handover, handoverBy] = await this.direct.hmget(

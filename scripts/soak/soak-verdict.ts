@@ -16,6 +16,7 @@ import {
   type Span,
 } from './excuse-windows';
 import type { FailedCall, SoakCallers } from './soak-callers';
+import { REPLICA_LATENCY_MAX_MS } from './infra-faults';
 import { SoakCluster, SOAK_TIMINGS } from './soak-cluster';
 import type { FaultEvent } from './soak-run';
 import type { ServedSample, SoakWatch } from './soak-watch';
@@ -79,8 +80,8 @@ const redisAwayForAll = (events: readonly FaultEvent[], ended: number): Span[] =
     presenceTtlMs(RECONCILE_MS),
     RECONCILE_MS,
   );
-/** A round trip through the slowest one-replica latency fault (800 ms each way). */
-const SLOW_PATH_LAG_MS = 1_600;
+/** A round trip through the slowest one-replica latency fault. */
+const SLOW_PATH_LAG_MS = 2 * REPLICA_LATENCY_MAX_MS;
 /**
  * Each fault that cut one replica off (`cutsOffOne`), or slowed its path to Redis (it reads a
  * new token up to a round trip late), as an isolation of that replica.
@@ -95,6 +96,9 @@ const cutOffReplicas = (events: readonly FaultEvent[], ended: number): Isolation
       to: e.endedAt ?? ended,
       lagMs: cutsOffOne(e) ? undefined : SLOW_PATH_LAG_MS,
     }));
+/** Whether `w` is a revoke-all window and a token revoked at `revokedAt` was revoked by it. */
+const revokedByRevokeAll = (w: ExcuseWindow, revokedAt: number | null | undefined): boolean =>
+  w.cause === REVOKE_ALL_CAUSE && revokedAt != null && revokedAt >= w.from - 50;
 /** A short label for a token in the report (never the token). */
 const label = (token: string) => createHash('sha256').update(token).digest('hex').slice(0, 10);
 const countBy = <T>(items: T[], key: (item: T) => string) =>
@@ -147,9 +151,7 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
   // inside that window only. Anything else expired, revoked or unknown when served is not.
   const bad = watch.served.filter((s) => !validAt(lookups.get(s.token)!, s.at));
   const outOfBand = (s: (typeof bad)[number]) => {
-    const revokedAt = lookups.get(s.token)?.revokedAtMs;
-    const revokedBy = (w: ExcuseWindow) =>
-      w.cause === REVOKE_ALL_CAUSE && revokedAt != null && revokedAt >= w.from - 50;
+    const revokedBy = (w: ExcuseWindow) => revokedByRevokeAll(w, lookups.get(s.token)?.revokedAtMs);
     return windows.covering(s.profile, s.startedAt, s.at, revokedBy) !== undefined;
   };
   // A replica cut off from Redis (or stopped) meanwhile cannot learn of the new token: it serves
@@ -157,9 +159,7 @@ export async function judgeSoak(record: SoakRecord): Promise<SoakSummary> {
   // back. Excused while such a fault on its path lasts, and CUT_OFF_SETTLE_MS after.
   const cutOff = (s: (typeof bad)[number]) => {
     const revokedAt = lookups.get(s.token)?.revokedAtMs;
-    const revokeAll = windows.windows.find(
-      (w) => w.profile === s.profile && w.cause === REVOKE_ALL_CAUSE && revokedAt != null && revokedAt >= w.from - 50,
-    );
+    const revokeAll = windows.windows.find((w) => w.profile === s.profile && revokedByRevokeAll(w, revokedAt));
     return (
       revokeAll !== undefined &&
       events.some(
