@@ -99,10 +99,11 @@ export interface ServedToken {
  */
 export function holdRevokeAllWindows(windows: ExcuseWindows, served: readonly ServedToken[]): void {
   for (const w of windows.windows.filter((x) => x.cause === REVOKE_ALL_CAUSE)) {
-    const fresh = served
-      .filter((s) => s.profile === w.profile && s.at >= w.from && s.valid && (s.issuedAtMs ?? 0) >= w.from)
-      .map((s) => s.at);
-    const end = Math.min(w.from + MAX_WINDOW_MS, fresh.length ? Math.min(...fresh) + SETTLE_MS : Infinity);
+    let firstFresh = Infinity;
+    for (const s of served)
+      if (s.profile === w.profile && s.at >= w.from && s.valid && (s.issuedAtMs ?? 0) >= w.from)
+        firstFresh = Math.min(firstFresh, s.at);
+    const end = Math.min(w.from + MAX_WINDOW_MS, firstFresh + SETTLE_MS);
     if (w.to === undefined || end > w.to) w.to = end;
   }
 }

@@ -67,6 +67,8 @@ const isolates = (e: FaultEvent, replica: string): boolean =>
   /^redis-(kill|restart|pause|blackhole)/.test(e.kind) || (e.replica === replica && cutsOffOne(e));
 /** A fault that kept one replica from reading Redis: its path blackholed, or the replica stopped. */
 const cutsOffOne = (e: FaultEvent): boolean => /^replica-(redis-blackhole|sigstop)/.test(e.kind);
+/** A fault that slowed one replica's path to Redis (it still reads Redis, late). */
+const slowsOne = (e: FaultEvent): boolean => /^replica-redis-latency/.test(e.kind);
 /** The broker's floor plus a sample period and its check interval: when callers start to wait. */
 const FLOOR_MS = Number(FAST_BROKER_TIMINGS.BROKER_MIN_TTL_SECONDS) * 1000 + 500;
 /** A replica heartbeats at each reconcile. */
@@ -88,13 +90,13 @@ const SLOW_PATH_LAG_MS = 2 * REPLICA_LATENCY_MAX_MS;
  */
 const cutOffReplicas = (events: readonly FaultEvent[], ended: number): Isolation[] =>
   events
-    .filter((e) => e.replica !== undefined && (cutsOffOne(e) || e.kind.startsWith('replica-redis-latency')))
+    .filter((e) => e.replica !== undefined && (cutsOffOne(e) || slowsOne(e)))
     .map((e) => ({
       replica: e.replica!,
       kind: e.kind.split(' ')[0],
       from: e.at,
       to: e.endedAt ?? ended,
-      lagMs: cutsOffOne(e) ? undefined : SLOW_PATH_LAG_MS,
+      lagMs: slowsOne(e) ? SLOW_PATH_LAG_MS : undefined,
     }));
 /** Whether `w` is a revoke-all window and a token revoked at `revokedAt` was revoked by it. */
 const revokedByRevokeAll = (w: ExcuseWindow, revokedAt: number | null | undefined): boolean =>
